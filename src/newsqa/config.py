@@ -1,0 +1,76 @@
+"""Settings as typed, nested dataclasses with named presets.
+
+A build records its settings in the index manifest, so an index always says
+how it was made; `Settings.from_dict` reads them back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from typing import Any
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    model: str = DEFAULT_MODEL  # any sentence-transformers name or local path
+    batch_size: int = 32
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    max_tokens: int = 0  # 0: the model's own limit (all-MiniLM-L6-v2: 256 word pieces)
+    target_tokens: int = 200  # a chunk closes once it holds this many tokens
+    overlap_tokens: int = 48  # trailing whole sentences carried into the next chunk, up to this many tokens
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    vectors: str = "float32"  # "float32" or "float16": how FAISS stores vectors on disk
+
+
+@dataclass(frozen=True)
+class Settings:
+    embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        """Read settings back from a manifest, ignoring keys this version does not know."""
+        return _from_dict(cls, data)
+
+    def with_model(self, model: str | None) -> Settings:
+        if not model:
+            return self
+        return replace(self, embedding=replace(self.embedding, model=model))
+
+
+def _from_dict(cls: type, data: dict[str, Any]) -> Any:
+    kwargs = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+        kwargs[f.name] = _from_dict(type(default), value) if is_dataclass(default) else value
+    return cls(**kwargs)
+
+
+PRESETS: dict[str, Settings] = {
+    "default": Settings(),
+    # Half the vector bytes on disk; the committed demo index uses it.
+    "compact": Settings(index=IndexSettings(vectors="float16")),
+}
+
+
+def preset(name: str) -> Settings:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None

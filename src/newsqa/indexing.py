@@ -1,0 +1,141 @@
+"""Bring an index up to date with a set of articles, embedding only what changed.
+
+`plan` compares incoming articles with what the index holds (by id, content
+hash and a duplicate key); `apply` chunks and embeds the new and changed
+ones and writes them through a store `Writer`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .chunking import Chunker
+from .embedding import Embedder
+from .normalize import dedupe_key, text_hash
+from .store import Writer
+from .types import Article, Problem
+
+
+@dataclass
+class BuildReport:
+    """What a build or add did; printed as the build summary."""
+
+    files: int = 0
+    read: int = 0  # articles read from the input
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0  # articles gone from files that were read again, or removed by id
+    duplicates: int = 0
+    chunks: int = 0  # chunks embedded in this run
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+    total_articles: int = 0
+    total_chunks: int = 0
+
+    @property
+    def skipped(self) -> int:
+        return len(self.problems)
+
+    @property
+    def chunks_per_second(self) -> float:
+        return self.chunks / self.seconds if self.seconds else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files, "read": self.read, "added": self.added, "updated": self.updated,
+            "unchanged": self.unchanged, "removed": self.removed, "duplicates": self.duplicates,
+            "skipped": self.skipped, "problems": [str(p) for p in self.problems], "chunks": self.chunks,
+            "seconds": round(self.seconds, 3), "chunks_per_second": round(self.chunks_per_second, 1),
+            "total_articles": self.total_articles, "total_chunks": self.total_chunks,
+        }
+
+    def summary(self) -> str:
+        lines = [
+            f"read {self.read} articles from {self.files} files: {self.added} added, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.duplicates} duplicates skipped, {self.removed} removed, "
+            f"{self.skipped} skipped",
+            f"embedded {self.chunks} chunks in {self.seconds:.1f} s ({self.chunks_per_second:.1f} chunks/s)",
+            f"index now holds {self.total_articles} articles in {self.total_chunks} chunks",
+        ]
+        lines += [f"skipped {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+@dataclass
+class Plan:
+    write: list[tuple[Article, str, str]] = field(default_factory=list)  # (article, content hash, dedupe key)
+    delete: list[str] = field(default_factory=list)  # ids to remove before writing (changed or stale)
+
+
+def content_hash(article: Article) -> str:
+    return text_hash(json.dumps([article.title, article.source, article.url, article.published, article.text]))
+
+
+def origin_file(origin: str) -> str:
+    """`/path/file.jsonl:12` -> `/path/file.jsonl`: the file an article was read from."""
+    head, sep, tail = origin.rpartition(":")
+    return head if sep and tail.isdigit() else origin
+
+
+def plan(articles: Iterable[Article], writer: Writer, read_paths: set[str], report: BuildReport) -> Plan:
+    stored = writer.stored()
+    incoming_ids = set()
+    result = Plan()
+    articles = list(articles)
+    for article in articles:
+        incoming_ids.add(article.id)
+    # Articles that came from a file read again in full, but are no longer in it.
+    stale = [a.id for a in stored.values() if a.origin_file in read_paths and a.id not in incoming_ids]
+    result.delete += stale
+    report.removed += len(stale)
+    stale_set = set(stale)
+    keys = {a.dedupe_key: a.id for a in stored.values() if a.id not in stale_set}
+    seen: dict[str, tuple[str, str]] = {}  # id -> (content hash, origin) within this run
+    for article in articles:
+        report.read += 1
+        digest, key = content_hash(article), dedupe_key(article.text)
+        if article.id in seen:
+            if seen[article.id][0] == digest:
+                report.duplicates += 1
+            else:
+                report.problems.append(Problem(article.origin or article.id, (
+                    f"id {article.id!r} was already used by {seen[article.id][1]} for a different article; "
+                    f"kept the first (give each article its own id)")))
+            continue
+        seen[article.id] = (digest, article.origin)
+        old = stored.get(article.id)
+        if old and old.content_hash == digest:
+            report.unchanged += 1
+            continue
+        if keys.get(key, article.id) != article.id:
+            report.duplicates += 1  # same text as another article, under another id
+            continue
+        keys[key] = article.id
+        if old:
+            result.delete.append(article.id)
+            report.updated += 1
+        else:
+            report.added += 1
+        result.write.append((article, digest, key))
+    return result
+
+
+def apply(plan_: Plan, writer: Writer, chunker: Chunker, embedder: Embedder, report: BuildReport,
+          progress: bool = False, on_progress: Callable[[int, int], None] | None = None) -> None:
+    writer.delete(plan_.delete)
+    chunked = [(item, chunker.chunk(item[0])) for item in plan_.write]
+    texts: Sequence[str] = [c.text for _, chunks in chunked for c in chunks]
+    started = time.perf_counter()
+    vectors = embedder.encode(texts, progress=progress, on_progress=on_progress)
+    report.embed_seconds = time.perf_counter() - started
+    row = 0
+    for (article, digest, key), chunks in chunked:
+        writer.insert(article, digest, key, origin_file(article.origin), chunks, vectors[row:row + len(chunks)])
+        row += len(chunks)
+    report.chunks = len(texts)

@@ -1,0 +1,101 @@
+"""Text clean-up for what real feeds contain, and the keys used to spot duplicates.
+
+`normalize_text` is idempotent: stored article text is its output, and every
+offset and quote newsqa reports refers to that stored text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+import unicodedata
+
+import ftfy
+
+# Characters that are never text: C0/C1 controls except tab and newline, and Unicode
+# format characters such as zero-width spaces and bidi overrides.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+# "NATO ." -> "NATO."; an opening bracket keeps the space before it.
+_SPACE_BEFORE_PUNCT = re.compile(r"(?<=\S) +([.,;:!?)\]%](?=\s|$|[\"')\]]))")
+_SPACE_AFTER_OPEN = re.compile(r"([(\[]) +")
+# "S- 400" -> "S-400": a designator split from its number.
+_SPLIT_DESIGNATOR = re.compile(r"\b([A-Z]{1,5})- (\d)")
+# "ended.Next" -> "ended. Next": sentences run together without a space.
+_RUN_TOGETHER = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
+# A closing curly quote or apostrophe that an ASCII conversion turned into '"?',
+# swallowing the space after it ('DeVos"?highly', 'Trump."?"I think'), and a
+# mid-word apostrophe turned into '"' ('didn"t', 'Trump"s').
+_MANGLED_CLOSE_QUOTE = re.compile(r'"\?(?=["\w])')
+_MANGLED_CLOSE_QUOTE_END = re.compile(r'"\?(?=\s|$)')
+_MANGLED_APOSTROPHE = re.compile(r"(?<=[A-Za-z])\"(?=(?:s|t|re|ve|ll|d|m)\b)")
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text: UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252.
+
+    Raises UnicodeDecodeError with a plain reason when none of them fits or the
+    bytes are binary, so the caller can report the file and skip it.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    if b"\x00" in data:
+        raise UnicodeDecodeError("utf-8", data, data.index(b"\x00"), data.index(b"\x00") + 1,
+                                 "binary data (NUL byte); save the article as UTF-8 text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")  # the usual legacy encoding of Western news text; raises if not it
+
+
+def normalize_text(text: str) -> str:
+    """Clean article text: encoding damage, invisible characters, stray spaces, split tokens.
+
+    Applied until it no longer changes the text (in practice once or twice), which
+    makes it idempotent by construction.
+    """
+    for _ in range(4):
+        cleaned = _normalize_once(text)
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
+
+
+def _normalize_once(text: str) -> str:
+    text = ftfy.fix_text(text, normalization="NFC")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    text = _INVISIBLE.sub("", text)
+    text = _MANGLED_CLOSE_QUOTE.sub('" ', text)
+    text = _MANGLED_CLOSE_QUOTE_END.sub('"', text)
+    text = _MANGLED_APOSTROPHE.sub("'", text)
+    text = _SPACES.sub(" ", text)
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+    text = _SPACE_AFTER_OPEN.sub(r"\1", text)
+    text = _SPLIT_DESIGNATOR.sub(r"\1-\2", text)
+    text = _RUN_TOGETHER.sub(" ", text)
+    lines = [line.strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    text = _MANY_NEWLINES.sub("\n\n", text)
+    return unicodedata.normalize("NFC", text.strip())
+
+
+def normalize_field(value: object) -> str:
+    """A one-line metadata field (title, source): normalized, newlines folded to spaces."""
+    if value is None:
+        return ""
+    return " ".join(normalize_text(str(value)).split())
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def dedupe_key(text: str) -> str:
+    """Equal for texts that differ only in case, punctuation or spacing."""
+    return text_hash(_NON_WORD.sub(" ", text.casefold()).strip())

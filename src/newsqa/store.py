@@ -1,0 +1,380 @@
+"""The index on disk: a SQLite database and a FAISS index, named by `manifest.json`.
+
+Every write makes a new generation: the current database is copied, changed,
+and written beside a new FAISS file; only then is `manifest.json` atomically
+replaced to name the new pair. A write that dies at any point (Ctrl-C,
+kill -9, a full disk) leaves the manifest naming the previous generation,
+which is untouched and still opens. One writer at a time holds `DIR/.lock`.
+Readers open a generation's files read-only and never see a half-written one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+from filelock import FileLock, Timeout
+
+from . import __version__
+from .types import Article, Chunk, Span
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+LOCK = ".lock"
+_FAISS_TYPES = {"float32": "IDMap2,Flat", "float16": "IDMap2,SQfp16"}
+
+SCHEMA = """
+CREATE TABLE articles (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    published TEXT NOT NULL,
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    origin_file TEXT NOT NULL,
+    added_at TEXT NOT NULL
+);
+CREATE INDEX articles_dedupe ON articles(dedupe_key);
+CREATE INDEX articles_published ON articles(published);
+CREATE INDEX articles_source ON articles(source);
+CREATE INDEX articles_origin_file ON articles(origin_file);
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX chunks_article ON chunks(article_id);
+CREATE TABLE sentences (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    PRIMARY KEY (article_id, position)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE chunks_fts USING fts5(
+    text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+"""
+
+
+class StoreError(Exception):
+    """Base of the index errors; each message says what is wrong and what to do."""
+
+
+class IndexNotFound(StoreError):
+    pass
+
+
+class IndexLocked(StoreError):
+    pass
+
+
+class IndexIncompatible(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """What the writer needs to know of an article already in the index."""
+
+    id: str
+    content_hash: str
+    dedupe_key: str
+    origin_file: str
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    path = index_dir / MANIFEST
+    if not path.exists():
+        raise IndexNotFound(
+            f"no newsqa index in {index_dir} (no {MANIFEST}); build one with: newsqa build PATH --index {index_dir}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexIncompatible(f"{path} cannot be read ({exc}); rebuild the index with newsqa build") from exc
+    version = manifest.get("format")
+    if not isinstance(version, int) or version > FORMAT:
+        raise IndexIncompatible(
+            f"{index_dir} has index format {version!r}, newer than this newsqa {__version__} reads "
+            f"(format {FORMAT}); upgrade newsqa (pip install -U newsqa) or rebuild the index")
+    return manifest
+
+
+def check_model(manifest: dict[str, Any], model: str, dimension: int | None, index_dir: Path) -> None:
+    """Raise unless the index was built with `model` (and, when known, `dimension`)."""
+    built = manifest["model"]
+    if built["name"] != model or (dimension is not None and built["dimension"] != dimension):
+        shown = f"{model}" + (f" ({dimension}-d)" if dimension else "")
+        raise IndexIncompatible(
+            f"{index_dir} was built with the embedding model {built['name']} ({built['dimension']}-d), "
+            f"not {shown}; its vectors cannot be searched with another model. Use --model {built['name']}, "
+            f"or build a new index for {model} in another directory (newsqa build PATH --index NEWDIR --model {model})")
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """Generation files never change once named by the manifest: open them immutable."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+class Reader:
+    """Read access to one generation of an index; safe to share between threads."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.dir = index_dir
+        self.manifest = read_manifest(index_dir)
+        files = self.manifest["files"]
+        self.db_path = index_dir / files["database"]
+        self.vectors = faiss.read_index(str(index_dir / files["vectors"]))
+        self._local = threading.local()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = connect_readonly(self.db_path)
+        return conn
+
+    def article(self, article_id: str) -> Article | None:
+        row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return _article(row) if row else None
+
+    def articles(self) -> Iterator[Article]:
+        for row in self.db.execute("SELECT * FROM articles ORDER BY published, id"):
+            yield _article(row)
+
+    def sentences(self, article_id: str) -> list[Span]:
+        rows = self.db.execute(
+            "SELECT start, end FROM sentences WHERE article_id = ? ORDER BY position", (article_id,))
+        return [Span(r["start"], r["end"]) for r in rows]
+
+    def stats(self) -> dict[str, Any]:
+        row = self.db.execute(
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT NULLIF(source, '')) AS sources, "
+            "MIN(NULLIF(published, '')) AS first, MAX(NULLIF(published, '')) AS last FROM articles").fetchone()
+        chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        size = sum((self.dir / name).stat().st_size for name in self.manifest["files"].values())
+        size += (self.dir / MANIFEST).stat().st_size
+        return {"articles": row["n"], "chunks": chunks, "sources": row["sources"],
+                "date_range": [row["first"] or "", row["last"] or ""], "bytes": size}
+
+
+def _article(row: sqlite3.Row) -> Article:
+    return Article(text=row["text"], id=row["id"], title=row["title"], source=row["source"],
+                   url=row["url"], published=row["published"], origin=row["origin"])
+
+
+class Writer:
+    """A new generation of the index, made from the current one and committed atomically.
+
+    Use as `with Writer.begin(dir, model, dimension, settings) as w: ...`; leaving the
+    block normally commits, an exception discards the new generation.
+    """
+
+    def __init__(self, index_dir: Path, lock: FileLock, manifest: dict[str, Any] | None,
+                 model: dict[str, Any], settings: dict[str, Any]) -> None:
+        self.dir = index_dir
+        self._lock = lock
+        self.previous = manifest
+        self.model = model
+        self.settings = settings
+        self.generation = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        self.db_path = index_dir / f"newsqa-{self.generation}.sqlite"
+        self.vectors_path = index_dir / f"vectors-{self.generation}.faiss"
+        self.committed = False
+        self.dirty = False
+        self.db = self._open_db()
+        self.vectors = self._open_vectors()
+
+    @classmethod
+    @contextmanager
+    def begin(cls, index_dir: str | os.PathLike[str], model: str, dimension: int, max_tokens: int,
+              settings: dict[str, Any]) -> Iterator[Writer]:
+        index_dir = Path(index_dir)
+        index_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(index_dir / LOCK))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise IndexLocked(
+                f"index is locked: another newsqa process is writing to {index_dir}; "
+                f"wait for it to finish (the lock is {index_dir / LOCK})") from None
+        try:
+            manifest = read_manifest(index_dir) if (index_dir / MANIFEST).exists() else None
+            if manifest:
+                check_model(manifest, model, dimension, index_dir)
+            _remove_orphans(index_dir, manifest)
+            writer = cls(index_dir, lock, manifest, {"name": model, "dimension": dimension,
+                                                     "max_tokens": max_tokens}, settings)
+            try:
+                yield writer
+                if writer.dirty:
+                    writer._commit()
+                else:
+                    writer._discard()  # nothing changed: keep the current generation and its file names
+            except BaseException:
+                writer._discard()
+                raise
+        finally:
+            lock.release()
+
+    # -- reading the current state
+
+    def stored(self) -> dict[str, StoredArticle]:
+        rows = self.db.execute("SELECT id, content_hash, dedupe_key, origin_file FROM articles")
+        return {r[0]: StoredArticle(*r) for r in rows}
+
+    def chunk_ids(self, article_ids: Iterable[str]) -> list[int]:
+        ids: list[int] = []
+        for batch in _batches(list(article_ids), 500):
+            marks = ",".join("?" * len(batch))
+            ids += [r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", batch)]
+        return ids
+
+    # -- changes
+
+    def delete(self, article_ids: Sequence[str]) -> int:
+        chunk_ids = self.chunk_ids(article_ids)
+        if chunk_ids:
+            self.vectors.remove_ids(np.asarray(chunk_ids, dtype=np.int64))
+        removed = 0
+        for batch in _batches(list(article_ids), 500):
+            marks = ",".join("?" * len(batch))
+            removed += self.db.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch).rowcount
+        self.dirty = self.dirty or removed > 0
+        return removed
+
+    def insert(self, article: Article, content_hash: str, dedupe_key: str, origin_file: str,
+               chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        self.dirty = True
+        self.db.execute(
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (article.id, article.title, article.source, article.url, article.published, article.text,
+             content_hash, dedupe_key, article.origin, origin_file, now))
+        units = sorted({s for chunk in chunks for s in chunk.sentences}, key=lambda s: (s.start, s.end))
+        self.db.executemany("INSERT INTO sentences VALUES (?,?,?,?)",
+                            [(article.id, i, s.start, s.end) for i, s in enumerate(units)])
+        ids = []
+        for chunk in chunks:
+            cur = self.db.execute(
+                "INSERT INTO chunks (article_id, position, start, end, text) VALUES (?,?,?,?,?)",
+                (article.id, chunk.position, chunk.start, chunk.end, chunk.text))
+            ids.append(cur.lastrowid)
+        if ids:
+            self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
+                                      np.asarray(ids, dtype=np.int64))
+
+    # -- generation lifecycle
+
+    def _open_db(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.db_path)
+        # The new generation is thrown away on any failure, so it needs no journal of its own.
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        if self.previous:
+            source = connect_readonly(self.dir / self.previous["files"]["database"])
+            source.backup(conn)
+            source.close()
+        else:
+            conn.executescript(SCHEMA)
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def _open_vectors(self) -> faiss.Index:
+        if self.previous:
+            return faiss.read_index(str(self.dir / self.previous["files"]["vectors"]))
+        kind = _FAISS_TYPES[self.settings["index"]["vectors"]]
+        return faiss.index_factory(self.model["dimension"], kind, faiss.METRIC_INNER_PRODUCT)
+
+    def _commit(self) -> None:
+        self.db.commit()
+        counts = self.db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT NULLIF(source, '')) FROM articles").fetchone()
+        chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        self.db.execute("PRAGMA optimize")
+        self.db.close()
+        if chunks != self.vectors.ntotal:
+            raise RuntimeError(f"internal error: {chunks} chunks but {self.vectors.ntotal} vectors; index unchanged")
+        faiss.write_index(self.vectors, str(self.vectors_path))
+        for path in (self.db_path, self.vectors_path):
+            _fsync(path)
+        manifest = {
+            "format": FORMAT,
+            "newsqa_version": __version__,
+            "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "model": self.model,
+            "counts": {"articles": counts[0], "chunks": chunks, "sources": counts[1]},
+            "faiss": {"type": _faiss_type(self.vectors), "vectors": self.vectors.ntotal},
+            "settings": self.settings,
+            "files": {"database": self.db_path.name, "vectors": self.vectors_path.name},
+        }
+        tmp = self.dir / f"{MANIFEST}.{self.generation}.tmp"
+        tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _fsync(tmp)
+        os.replace(tmp, self.dir / MANIFEST)
+        self.committed = True
+        _fsync(self.dir)
+        if self.previous:
+            for name in self.previous["files"].values():
+                (self.dir / name).unlink(missing_ok=True)
+
+    def _discard(self) -> None:
+        if self.committed:
+            return  # the manifest already names this generation: it is the index now
+        try:
+            self.db.close()  # closing twice (after a failed commit) is harmless
+        finally:
+            for path in (self.db_path, self.vectors_path):
+                path.unlink(missing_ok=True)
+
+
+def _faiss_type(index: faiss.Index) -> str:
+    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
+    return f"IDMap2,{type(inner).__name__}"
+
+
+def _remove_orphans(index_dir: Path, manifest: dict[str, Any] | None) -> None:
+    """Files of generations that died before their commit (kill -9, power loss)."""
+    keep = set(manifest["files"].values()) if manifest else set()
+    for path in index_dir.iterdir():
+        generated = path.name.startswith(("newsqa-", "vectors-")) and path.suffix in (".sqlite", ".faiss")
+        if (generated and path.name not in keep) or path.name.startswith(f"{MANIFEST}.") and path.suffix == ".tmp":
+            path.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for first in range(0, len(items), size):
+        yield items[first:first + size]

@@ -1,0 +1,80 @@
+"""The typed records that flow from stage to stage.
+
+Ingest makes `Article`s, chunking makes `Chunk`s, the store and retrieval
+hand back `Hit`s, and the answerer returns an `Answer` whose `Citation`s
+point at exact sentences of stored articles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Article:
+    """One news article. `id` is stable: the record's own id, else a hash of its text."""
+
+    text: str
+    id: str = ""
+    title: str = ""
+    source: str = ""
+    url: str = ""
+    published: str = ""  # ISO date (YYYY-MM-DD, or YYYY-MM / YYYY when that is all that is known); "" when unknown
+    origin: str = ""  # where it was read from (path or path:line); empty for articles made in code
+
+
+@dataclass(frozen=True)
+class Span:
+    """Half-open character range [start, end) in an article's text."""
+
+    start: int
+    end: int
+
+
+@dataclass
+class Chunk:
+    """A sentence-aligned window of an article, the unit that is embedded and searched."""
+
+    article_id: str
+    position: int  # 0-based order within the article
+    start: int
+    end: int
+    text: str
+    sentences: list[Span] = field(default_factory=list)  # each sentence of the chunk, in article offsets
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An input that was skipped, with where and why, printed as `path[:line]: reason`."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with the evidence of why it was retrieved."""
+
+    chunk_id: int
+    article_id: str
+    title: str
+    source: str
+    published: str
+    url: str
+    text: str
+    start: int
+    end: int
+    score: float  # fused score, higher is better
+    dense_rank: int | None = None
+    dense_score: float | None = None
+    keyword_rank: int | None = None
+    keyword_score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
