@@ -27,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"newsqa: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("newsqa: interrupted; the index is as it was before this command", file=sys.stderr)
         return 130
@@ -54,6 +57,21 @@ def _parser() -> argparse.ArgumentParser:
     _index_arg(remove)
     remove.set_defaults(run=_remove)
 
+    ask = sub.add_parser("ask", help="answer a question from the articles, with cited sources")
+    ask.add_argument("question")
+    _index_arg(ask)
+    _filter_args(ask)
+    ask.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
+    ask.set_defaults(run=_ask)
+
+    search = sub.add_parser("search", help="the passages that best match a query")
+    search.add_argument("query")
+    _index_arg(search)
+    _filter_args(search)
+    search.add_argument("--k", type=int, default=10, help="how many passages (default 10)")
+    search.add_argument("--json", action="store_true", help="print the hits as JSON")
+    search.set_defaults(run=_search)
+
     info = sub.add_parser("info", help="what an index holds")
     _index_arg(info)
     info.add_argument("--json", action="store_true", help="print one JSON object")
@@ -64,6 +82,66 @@ def _parser() -> argparse.ArgumentParser:
 def _index_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", default=os.environ.get("NEWSQA_INDEX", DEFAULT_INDEX), metavar="DIR",
                         help="index directory (default: $NEWSQA_INDEX or ./index)")
+
+
+def _filter_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="date_from", metavar="DATE", help="only articles published on or after DATE")
+    parser.add_argument("--to", dest="date_to", metavar="DATE", help="only articles published on or before DATE")
+    parser.add_argument("--source", dest="sources", action="append", metavar="SOURCE",
+                        help="only articles from SOURCE (repeatable)")
+
+
+def _filters(args: argparse.Namespace) -> dict[str, object]:
+    return {"date_from": args.date_from or "", "date_to": args.date_to or "", "sources": args.sources or ()}
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from .qa import NewsQA
+
+    qa = NewsQA.open(args.index)
+    try:
+        answer = qa.ask(args.question, filters=_filters(args))
+    except ValueError as exc:
+        print(f"newsqa ask: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print(answer.text)
+    if answer.citations:
+        print("\nSources:")
+    shown: set[int] = set()
+    for c in answer.citations:
+        if c.number not in shown:
+            shown.add(c.number)
+            meta = ", ".join(x for x in (c.source, c.published) if x)
+            print(f"[{c.number}] {c.title}" + (f" ({meta})" if meta else ""))
+            if c.url:
+                print(f"    {c.url}")
+        print(f"    \"{c.quote}\"")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from .qa import NewsQA
+
+    qa = NewsQA.open(args.index)
+    try:
+        hits = qa.search(args.query, k=args.k, filters=_filters(args))
+    except ValueError as exc:
+        print(f"newsqa search: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
+        return 0
+    for rank, h in enumerate(hits, start=1):
+        meta = ", ".join(x for x in (h.source, h.published) if x)
+        ranks = f"dense #{h.dense_rank or '-'}, keyword #{h.keyword_rank or '-'}"
+        print(f"{rank:>2}. {h.title}" + (f" ({meta})" if meta else "") + f"  [{ranks}]")
+        print(f"    {' '.join(h.text.split())[:300]}")
+    if not hits:
+        print("no passage matches")
+    return 0
 
 
 def _build(args: argparse.Namespace) -> int:

@@ -32,10 +32,28 @@ class IndexSettings:
 
 
 @dataclass(frozen=True)
+class RetrievalSettings:
+    candidates: int = 50  # depth of each retriever's list before fusion
+    rrf_k: int = 60  # reciprocal-rank-fusion constant (Cormack et al. 2009)
+    max_per_article: int = 2  # diversity: chunks of one article among the results
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    passages: int = 6  # retrieved chunks the answer is drawn from
+    max_sentences: int = 4
+    rerank: int = 10  # best sentences (by words and passage rank) re-scored with the embedding model
+    min_support: float = 0.45  # below this best-sentence score the answer abstains (see docs/abstention.md)
+    duplicate_similarity: float = 0.85  # sentences closer than this to a chosen one are left out
+
+
+@dataclass(frozen=True)
 class Settings:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -96,19 +96,19 @@ def plan(articles: Iterable[Article], writer: Writer, read_paths: set[str], repo
     report.removed += len(stale)
     stale_set = set(stale)
     keys = {a.dedupe_key: a.id for a in stored.values() if a.id not in stale_set}
-    seen: dict[str, tuple[str, str]] = {}  # id -> (content hash, origin) within this run
+    seen: dict[str, tuple[str, str]] = {}  # id -> (dedupe key, origin) within this run
     for article in articles:
         report.read += 1
         digest, key = content_hash(article), dedupe_key(article.text)
         if article.id in seen:
-            if seen[article.id][0] == digest:
+            if seen[article.id][0] == key:  # the same text again (ids made from text collide this way)
                 report.duplicates += 1
             else:
                 report.problems.append(Problem(article.origin or article.id, (
                     f"id {article.id!r} was already used by {seen[article.id][1]} for a different article; "
                     f"kept the first (give each article its own id)")))
             continue
-        seen[article.id] = (digest, article.origin)
+        seen[article.id] = (key, article.origin)
         old = stored.get(article.id)
         if old and old.content_hash == digest:
             report.unchanged += 1

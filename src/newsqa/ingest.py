@@ -93,8 +93,7 @@ def make_article(record: dict[str, object], origin: str = "") -> Article:
     if url and not url.lower().startswith(("http://", "https://")):
         url = ""  # only web links are kept; anything else is not a link a reader can follow
     source = normalize_field(record.get("source")) or domain(url)
-    raw_id = record.get("id")
-    article_id = normalize_field(raw_id) if raw_id not in (None, "") else text_hash(text)[:16]
+    article_id = normalize_field(record.get("id")) or text_hash(text)[:16]  # a blank id is no id
     return Article(text=text, id=article_id, title=title, source=source, url=url,
                    published=parse_date(record.get("published")), origin=origin)
 
@@ -176,7 +175,7 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return f"cannot decode the file as text ({exc.reason}); save it as UTF-8"
     if isinstance(exc, json.JSONDecodeError):
-        return f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        return f"not valid JSON ({exc.msg}: line {exc.lineno} column {exc.colno})"
     if isinstance(exc, yaml.YAMLError):
         return f"front matter is not valid YAML ({str(exc).splitlines()[0]}); fix it or remove it"
     if isinstance(exc, OSError):
@@ -282,13 +281,14 @@ def _load_json(path: Path, field_map: dict[str, str], result: IngestResult) -> R
 
 
 def _load_jsonl(path: Path, field_map: dict[str, str], result: IngestResult) -> Records:
-    for number, line in enumerate(decode(path.read_bytes()).splitlines(), start=1):
+    # Not str.splitlines: it also splits at U+2028, U+0085 and others, which valid JSON strings may hold
+    for number, line in enumerate(re.split(r"\r\n|\r|\n", decode(path.read_bytes())), start=1):
         if not line.strip():
             continue
         try:
             yield number, _remap(json.loads(line), field_map)
         except json.JSONDecodeError as exc:
-            result.problems.append(Problem(str(path), f"malformed JSON ({exc.msg} at column {exc.colno})", number))
+            result.problems.append(Problem(str(path), f"malformed JSON ({exc.msg}: column {exc.colno})", number))
         except (SkipRecord, RecursionError) as exc:
             result.problems.append(Problem(str(path), _reason(exc) if isinstance(exc, RecursionError) else str(exc),
                                            number))
@@ -302,11 +302,13 @@ def _load_csv(path: Path, field_map: dict[str, str], result: IngestResult) -> Re
     if text_column not in columns:
         shown = ", ".join(map(repr, columns[:12])) or "none"
         raise ValueError(f"no {text_column!r} column (columns: {shown}); name it with --map text=COLUMN")
+    start = reader.line_num + 1  # a record's first line: line_num is its last, and a quoted text spans many
     for row in reader:
         try:
-            yield reader.line_num, _remap(row, field_map)
+            yield start, _remap(row, field_map)
         except SkipRecord as exc:
-            result.problems.append(Problem(str(path), str(exc), reader.line_num))
+            result.problems.append(Problem(str(path), str(exc), start))
+        start = reader.line_num + 1
 
 
 _LOADERS: dict[str, Callable[[Path, dict[str, str], IngestResult], Records]] = {

@@ -27,9 +27,10 @@ _SPLIT_DESIGNATOR = re.compile(r"\b([A-Z]{1,5})- (\d)")
 _RUN_TOGETHER = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
 # A closing curly quote or apostrophe that an ASCII conversion turned into '"?',
 # swallowing the space after it ('DeVos"?highly', 'Trump."?"I think'), and a
-# mid-word apostrophe turned into '"' ('didn"t', 'Trump"s').
+# mid-word apostrophe turned into '"' ('didn"t', 'Trump"s'). Before a space or the end,
+# only after punctuation ('he said."?'): in 'Who said "enough"? No one.' it is a real question.
 _MANGLED_CLOSE_QUOTE = re.compile(r'"\?(?=["\w])')
-_MANGLED_CLOSE_QUOTE_END = re.compile(r'"\?(?=\s|$)')
+_MANGLED_CLOSE_QUOTE_END = re.compile(r'(?<=[.,!?])"\?(?=\s|$)')
 _MANGLED_APOSTROPHE = re.compile(r"(?<=[A-Za-z])\"(?=(?:s|t|re|ve|ll|d|m)\b)")
 
 
@@ -43,7 +44,7 @@ def decode(data: bytes) -> str:
         return data.decode("utf-16")
     if b"\x00" in data:
         raise UnicodeDecodeError("utf-8", data, data.index(b"\x00"), data.index(b"\x00") + 1,
-                                 "binary data (NUL byte); save the article as UTF-8 text")
+                                 "binary data (NUL byte)")  # the caller adds the advice
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -11,12 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from . import indexing
+from .answer.compose import abstention, compose, human_date
+from .answer.extractive import ExtractiveAnswerer
 from .chunking import Chunker
 from .config import Settings, preset
 from .embedding import Embedder, load_embedder
 from .ingest import IngestResult, load_paths, make_article
+from .question import period, retrieval_query, validate
+from .retrieve import Filters, Retriever
 from .store import Reader, Writer, check_model, read_manifest
-from .types import Article, Problem
+from .types import Answer, Article, Hit, Problem
 
 PathLike = str | os.PathLike[str]
 
@@ -114,6 +118,55 @@ class NewsQA:
             "settings": manifest["settings"],
         }
 
+    def search(self, query: str, k: int = 10, filters: Filters | dict[str, Any] | None = None) -> list[Hit]:
+        """The passages that best match `query`, dense and keyword results fused (see retrieve.py)."""
+        query = validate(query)
+        if not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive whole number, not {k!r}")
+        reader = self.reader
+        return Retriever(reader, self.embedder, self.settings.retrieval).search(query, k, Filters.of(filters))
+
+    def ask(self, question: str, history: list[dict[str, Any]] | None = None,
+            filters: Filters | dict[str, Any] | None = None) -> Answer:
+        """Answer from the articles, every sentence cited, or abstain when they do not say.
+
+        `history` is the conversation so far as chat messages ({"role", "content"}); it is
+        used to understand a follow-up. A period named in the question narrows `filters`.
+        """
+        clock = _Clock()
+        question = validate(question)
+        filters = Filters.of(filters)
+        reader = self.reader  # one generation for the whole answer, even if a write lands meanwhile
+        query = retrieval_query(question, history)
+        stats = reader.stats()
+        if not stats["articles"]:
+            return Answer(question, "The index is empty: add articles first (newsqa build PATH).",
+                          abstained=True, query=query)
+        named = period(question, stats["date_range"][1])
+        if named:
+            filters = filters.merged(named)
+        embedder = self.embedder
+        query_vector = embedder.encode([query])[0]
+        clock.lap("embed")
+        settings = self.settings
+        hits = Retriever(reader, embedder, settings.retrieval).search(
+            query, settings.answer.passages, filters, query_vector)
+        clock.lap("retrieve")
+        chosen = ExtractiveAnswerer(reader, embedder, settings.answer).choose(question, query, query_vector, hits)
+        if chosen:
+            text, citations = compose(chosen, reader)
+        else:
+            text, citations = abstention(hits, _period_label(named)), []
+        clock.lap("answer")
+        return Answer(question, text, citations, abstained=not chosen, passages=hits, timings=clock.laps,
+                      query=query, filters=asdict(filters))
+
+    def sources(self) -> list[str]:
+        """The outlets in the index, most articles first (for filter menus)."""
+        rows = self.reader.db.execute(
+            "SELECT source FROM articles WHERE source != '' GROUP BY source ORDER BY COUNT(*) DESC, source")
+        return [r[0] for r in rows]
+
     def article(self, article_id: str) -> Article | None:
         return self.reader.article(article_id)
 
@@ -145,3 +198,27 @@ class NewsQA:
             except ValueError as exc:
                 result.problems.append(Problem(f"article {number} ({article.id or 'no id'})", str(exc)))
         return result
+
+
+class _Clock:
+    """Milliseconds spent in each stage, for `Answer.timings`."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = self._start = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.pop("total", None)  # kept last, so the stages read in order
+        self.laps[name] = (now - self._last) * 1000
+        self.laps["total"] = (now - self._start) * 1000
+        self._last = now
+
+
+def _period_label(named: Filters | None) -> str:
+    if not named:
+        return ""
+    if named.date_from and named.date_to:
+        first, last = human_date(named.date_from), human_date(named.date_to)
+        return first if first == last else f"{first} to {last}"
+    return f"since {human_date(named.date_from)}" if named.date_from else f"before {human_date(named.date_to)}"

@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import os
 import sqlite3
-import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -149,15 +148,13 @@ class Reader:
         self.manifest = read_manifest(index_dir)
         files = self.manifest["files"]
         self.db_path = index_dir / files["database"]
+        # One connection, opened now and shared by all threads (SQLite serializes them): the next
+        # write deletes these files, and only a handle opened before that still reads them.
+        self.db = connect_readonly(self.db_path)
+        self.db.execute("SELECT 1 FROM articles LIMIT 1").fetchall()
         self.vectors = faiss.read_index(str(index_dir / files["vectors"]))
-        self._local = threading.local()
-
-    @property
-    def db(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = connect_readonly(self.db_path)
-        return conn
+        self._bytes = sum((index_dir / name).stat().st_size for name in [*files.values(), MANIFEST])
+        self._stats: dict[str, Any] | None = None
 
     def article(self, article_id: str) -> Article | None:
         row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -172,15 +169,38 @@ class Reader:
             "SELECT start, end FROM sentences WHERE article_id = ? ORDER BY position", (article_id,))
         return [Span(r["start"], r["end"]) for r in rows]
 
+    def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, Span]]:
+        """(position, span) of the article's sentences inside [start, end)."""
+        rows = self.db.execute(
+            "SELECT position, start, end FROM sentences WHERE article_id = ? AND start >= ? AND end <= ? "
+            "ORDER BY position", (article_id, start, end))
+        return [(r["position"], Span(r["start"], r["end"])) for r in rows]
+
+    def document_frequencies(self, stems: list[str]) -> tuple[dict[str, int], int]:
+        """How many chunks hold each stemmed term, and how many chunks there are (for IDF)."""
+        db = self.db
+        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING fts5vocab(main, chunks_fts, row)")
+        unique = list(dict.fromkeys(stems))
+        df = {t: 0 for t in unique}
+        if unique:
+            marks = ",".join("?" * len(unique))
+            for term, count in db.execute(f"SELECT term, doc FROM temp.chunks_vocab WHERE term IN ({marks})", unique):
+                df[term] = count
+        return df, self.manifest["counts"]["chunks"]
+
     def stats(self) -> dict[str, Any]:
+        """Counts, sources, date range and size; computed once, as a generation never changes."""
+        if self._stats is None:
+            self._stats = self._compute_stats()
+        return dict(self._stats)
+
+    def _compute_stats(self) -> dict[str, Any]:
         row = self.db.execute(
             "SELECT COUNT(*) AS n, COUNT(DISTINCT NULLIF(source, '')) AS sources, "
             "MIN(NULLIF(published, '')) AS first, MAX(NULLIF(published, '')) AS last FROM articles").fetchone()
         chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-        size = sum((self.dir / name).stat().st_size for name in self.manifest["files"].values())
-        size += (self.dir / MANIFEST).stat().st_size
         return {"articles": row["n"], "chunks": chunks, "sources": row["sources"],
-                "date_range": [row["first"] or "", row["last"] or ""], "bytes": size}
+                "date_range": [row["first"] or "", row["last"] or ""], "bytes": self._bytes}
 
 
 def _article(row: sqlite3.Row) -> Article:
@@ -232,7 +252,7 @@ class Writer:
                                                      "max_tokens": max_tokens}, settings)
             try:
                 yield writer
-                if writer.dirty:
+                if writer.dirty or manifest is None:  # a first write that adds nothing still makes an index
                     writer._commit()
                 else:
                     writer._discard()  # nothing changed: keep the current generation and its file names

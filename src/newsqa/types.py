@@ -78,3 +78,48 @@ class Hit:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class Citation:
+    """One answer sentence's source: the article and the exact sentence that supports it."""
+
+    number: int  # the [n] marker; one number per article within an answer
+    article_id: str
+    title: str
+    source: str
+    published: str
+    url: str
+    quote: str  # the supporting sentence, an exact substring of the stored article text
+    start: int  # quote == article.text[start:end]
+    end: int
+    context: str  # the quote with the sentences around it
+    context_start: int  # where `context` begins in the article, so the quote can be highlighted in it
+    score: float = 0.0  # how well the sentence answers the question
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """What `NewsQA.ask` returns: the text, its citations, or an honest abstention."""
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    passages: list[Hit] = field(default_factory=list)  # what retrieval handed the answerer
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
+    query: str = ""  # the text retrieval searched with (the question, plus context for a follow-up)
+    filters: dict[str, Any] = field(default_factory=dict)  # filters applied, including dates read from the question
+    answerer: str = "extractive"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question, "text": self.text, "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [p.to_dict() for p in self.passages],
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
+            "query": self.query, "filters": self.filters, "answerer": self.answerer,
+        }

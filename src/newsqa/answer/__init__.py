@@ -1,0 +1,1 @@
+"""Answerers: they turn retrieved passages into an `Answer` whose every sentence is cited."""

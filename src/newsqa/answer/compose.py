@@ -1,0 +1,104 @@
+"""Turning chosen sentences into answer text with [n] markers, citations, and abstentions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..store import Reader
+from ..types import Citation, Hit, Span
+
+_CONTEXT_SENTENCES = 1  # sentences shown on each side of a quote
+_LOWER_FIRST = frozenset("the a an this that these those it its he she they his her their in on at for after "
+                         "before during since when while as with by from of there some many most".split())
+
+
+@dataclass
+class Candidate:
+    """A sentence of a retrieved passage, as scored by an answerer."""
+
+    hit: Hit
+    hit_rank: int
+    position: int  # index of the sentence in its article
+    span: Span
+    text: str
+    lexical: float = 0.0  # share of the question's (rarity-weighted) terms it holds
+    meaning: float = 0.0  # cosine similarity to the question
+    score: float = 0.0
+    vector: np.ndarray | None = None
+
+
+def compose(chosen: list[Candidate], reader: Reader) -> tuple[str, list[Citation]]:
+    """Answer text and citations. Sentences are grouped by article (best article first) and kept
+    in article order; each article gets one number. When more than one article speaks, each
+    group is attributed to its outlet and date, so the reader sees who said what and when."""
+    groups: dict[str, list[Candidate]] = {}
+    for item in chosen:
+        groups.setdefault(item.hit.article_id, []).append(item)
+    attribute = len(groups) > 1
+    parts: list[str] = []
+    citations: list[Citation] = []
+    for number, (article_id, items) in enumerate(groups.items(), start=1):
+        article = reader.article(article_id)
+        assert article is not None
+        spans = [s for _, s in reader.sentences_in(article_id, 0, len(article.text))]
+        for i, item in enumerate(sorted(items, key=lambda c: c.position)):
+            quote = article.text[item.span.start:item.span.end]
+            sentence = quote
+            if attribute and i == 0:
+                sentence = f"According to {_outlet(item.hit)}, {_lower_first(quote)}"
+            parts.append(f"{sentence} [{number}]")
+            ctx_start, ctx_end = _context(spans, item.span)
+            citations.append(Citation(
+                number=number, article_id=article_id, title=article.title, source=article.source,
+                published=article.published, url=article.url, quote=quote, start=item.span.start,
+                end=item.span.end, context=article.text[ctx_start:ctx_end], context_start=ctx_start,
+                score=round(item.score, 4)))
+    return " ".join(parts), citations
+
+
+def abstention(hits: list[Hit], period: str = "") -> str:
+    scope = f"The articles{' from ' + period if period else ''}"
+    if not hits:
+        return f"{scope} don't cover this: nothing in the index matches the question."
+    closest = "; ".join(f"\"{h.title}\" ({_outlet(h)})" for h in _distinct_articles(hits)[:3])
+    return f"{scope} don't say. The closest articles I found: {closest}."
+
+
+def human_date(iso: str) -> str:
+    try:
+        day = dt.date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{day.day} {day:%B %Y}"
+
+
+def _outlet(hit: Hit) -> str:
+    when = human_date(hit.published) if hit.published else ""
+    who = hit.source or "an article"
+    return f"{who} ({when})" if when else who
+
+
+def _lower_first(sentence: str) -> str:
+    first, _, rest = sentence.partition(" ")
+    if first.lower() in _LOWER_FIRST and first[:1].isupper() and not first.isupper():
+        return first[0].lower() + first[1:] + (" " + rest if rest else "")
+    return sentence
+
+
+def _context(spans: list[Span], quote: Span) -> tuple[int, int]:
+    index = next((i for i, s in enumerate(spans) if s.start == quote.start), None)
+    if index is None:
+        return quote.start, quote.end
+    first = spans[max(0, index - _CONTEXT_SENTENCES)]
+    last = spans[min(len(spans) - 1, index + _CONTEXT_SENTENCES)]
+    return first.start, last.end
+
+
+def _distinct_articles(hits: list[Hit]) -> list[Hit]:
+    seen: dict[str, Hit] = {}
+    for h in hits:
+        seen.setdefault(h.article_id, h)
+    return list(seen.values())

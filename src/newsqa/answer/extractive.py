@@ -1,0 +1,125 @@
+"""The default answerer: choose the retrieved sentences that answer the question.
+
+No generator is involved, so every answer sentence is an article sentence and
+its citation is that sentence itself. Sentences are scored in two passes:
+cheaply by the question's words they contain (weighted by rarity) and the rank
+of their passage, then the best few by meaning with the embedding model. A cue
+for the kind of answer asked for (a reason for "why", a date for "when", a
+number for "how many") adds a little. When the best score is under the
+calibrated `min_support`, the answerer abstains.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from ..config import AnswerSettings
+from ..embedding import Embedder
+from ..lexical import terms, words
+from ..store import Reader
+from ..types import Hit
+from .compose import Candidate
+
+_MIN_WORDS = 4  # shorter "sentences" are captions, bylines and fragments
+
+# What an answer of each kind tends to contain. Generic English cues, not tuned to any corpus.
+_CUES = {
+    "why": re.compile(r"\b(because|due to|owing to|as a result|result of|in response|in retaliation|reasons?|"
+                      r"caused?|causing|led to|leading to|prompted|triggered|after|following|amid|over (its|the|their|"
+                      r"his|her|a|an)|so that|in order to|aim(ed)? (at|to)|blam(e|ed|ing)|accus(e|ed|ing)|since|"
+                      r"punish\w*|protest\w*|for (buying|its|their|the))\b", re.I),
+    "when": re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
+                       r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|"
+                       r"(19|20)\d\d|week|month|year|ago|earlier|later|since|until)\b", re.I),
+    "number": re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|"
+                         r"millions?|billions?|half|percent)\b", re.I),
+    "who": re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b"),
+}
+
+
+def question_kind(question: str) -> str:
+    w = words(question)
+    head = " ".join(w[:3])
+    if "why" in w[:3] or "reason" in w or "reasons" in w or head.startswith("what caused"):
+        return "why"
+    if "when" in w[:2] or head.startswith(("what date", "what time", "what year", "what day")):
+        return "when"
+    if head.startswith(("how many", "how much", "how long", "how old", "how far")):
+        return "number"
+    if "who" in w[:2]:
+        return "who"
+    return ""
+
+
+class ExtractiveAnswerer:
+    def __init__(self, reader: Reader, embedder: Embedder, settings: AnswerSettings) -> None:
+        self.reader = reader
+        self.embedder = embedder
+        self.settings = settings
+
+    def choose(self, question: str, query: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Candidate]:
+        """The sentences that answer, best first; empty when none answers well enough."""
+        candidates = self._candidates(hits[: self.settings.passages])
+        if not candidates:
+            return []
+        self._score_words(candidates, query, question)
+        candidates.sort(key=lambda c: -c.lexical - 0.3 / (1 + c.hit_rank))
+        shortlist = candidates[: self.settings.rerank]
+        vectors = self.embedder.encode([c.text for c in shortlist])
+        kind = question_kind(question)
+        cue = _CUES.get(kind)
+        for c, v in zip(shortlist, vectors):
+            c.vector = v
+            c.meaning = float(v @ query_vector)
+            c.score = 0.6 * c.meaning + 0.4 * c.lexical + (0.08 if cue and cue.search(c.text) else 0.0)
+        shortlist.sort(key=lambda c: -c.score)
+        best = shortlist[0]
+        if best.score < self.settings.min_support:
+            return []
+        chosen = [best]
+        for c in shortlist[1:]:
+            if len(chosen) >= self.settings.max_sentences:
+                break
+            if c.score < max(self.settings.min_support, 0.8 * best.score):
+                continue
+            if any(float(c.vector @ o.vector) > self.settings.duplicate_similarity for o in chosen):
+                continue  # says again what a chosen sentence says (often another outlet's copy)
+            chosen.append(c)
+        return chosen
+
+    def _candidates(self, hits: list[Hit]) -> list[Candidate]:
+        seen: set[tuple[str, int]] = set()
+        out: list[Candidate] = []
+        texts: dict[str, str] = {}
+        for rank, hit in enumerate(hits):
+            if hit.article_id not in texts:
+                article = self.reader.article(hit.article_id)
+                texts[hit.article_id] = article.text if article else ""
+            text = texts[hit.article_id]
+            for position, span in self.reader.sentences_in(hit.article_id, hit.start, hit.end):
+                key = (hit.article_id, position)
+                sentence = text[span.start:span.end]
+                if key in seen or len(sentence.split()) < _MIN_WORDS:
+                    continue
+                seen.add(key)
+                out.append(Candidate(hit, rank, position, span, sentence))
+        return out
+
+    def _score_words(self, candidates: list[Candidate], query: str, question: str) -> None:
+        """Share of the query's (IDF-weighted) terms each sentence contains; the question's own
+        terms count double, so a follow-up's earlier context does not outweigh it."""
+        weights: dict[str, float] = {}
+        df, n = self.reader.document_frequencies(terms(query))
+        own = set(terms(question))
+        for term, count in df.items():
+            idf = math.log(1 + (n - count + 0.5) / (count + 0.5))
+            weights[term] = idf * (2.0 if term in own else 1.0)
+        total = sum(weights.values())
+        if not total:
+            return
+        for c in candidates:
+            present = set(terms(c.text))
+            c.lexical = sum(w for t, w in weights.items() if t in present) / total
