@@ -3,13 +3,14 @@ SHELL := /bin/bash
 VENV := .venv/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
+QUESTION ?= Why did the US sanction Turkey?
 
-.PHONY: demo test setup
+.PHONY: demo test
 
 demo:
 	scripts/setup.sh
-	$(VENV)/newsqa build examples/articles --index index
-	$(VENV)/newsqa info --index index
+	$(VENV)/newsqa demo --index index
+	$(VENV)/newsqa ask "$(QUESTION)" --index index
 
 test:
 	scripts/setup.sh test

@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print the hits as JSON")
     search.set_defaults(run=_search)
 
+    demo = sub.add_parser("demo", help="build the demo index: the sample article plus News Articles (Dai 2017)")
+    _index_arg(demo)
+    demo.add_argument("--small", action="store_true", help="News100 (100 articles) instead of all 3,824")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.set_defaults(run=_demo)
+
     info = sub.add_parser("info", help="what an index holds")
     _index_arg(info)
     info.add_argument("--json", action="store_true", help="print one JSON object")
@@ -160,6 +166,17 @@ def _build(args: argparse.Namespace) -> int:
     if report.read == 0:
         print("newsqa build: no article could be read from the given paths", file=sys.stderr)
         return 1
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .corpora import demo_articles
+    from .qa import NewsQA
+
+    articles = demo_articles("News100" if args.small else "NewsArticles")
+    report = NewsQA.build(articles, args.index, settings="compact", progress=not args.quiet).last_report
+    assert report is not None
+    print(report.summary())
     return 0
 
 

@@ -26,6 +26,8 @@ class Candidate:
     text: str
     lexical: float = 0.0  # share of the question's (rarity-weighted) terms it holds
     meaning: float = 0.0  # cosine similarity to the question
+    own: float = 0.0  # its own match: meaning and words
+    cue: float = 0.0  # bonus for carrying what the question's kind asks for
     score: float = 0.0
     vector: np.ndarray | None = None
 

@@ -24,20 +24,25 @@ from ..types import Hit
 from .compose import Candidate
 
 _MIN_WORDS = 4  # shorter "sentences" are captions, bylines and fragments
+_CUE_SHORTLIST = 4  # shortlist places kept for sentences that carry the cue of the question's kind
 
-# What an answer of each kind tends to contain. Generic English cues, not tuned to any corpus.
+# What an answer of each kind tends to contain: (strong, weak) cues. Generic English, not tuned to a corpus.
 _CUES = {
-    "why": re.compile(r"\b(because|due to|owing to|as a result|result of|in response|in retaliation|reasons?|"
-                      r"caused?|causing|led to|leading to|prompted|triggered|after|following|amid|over (its|the|their|"
-                      r"his|her|a|an)|so that|in order to|aim(ed)? (at|to)|blam(e|ed|ing)|accus(e|ed|ing)|since|"
-                      r"punish\w*|protest\w*|for (buying|its|their|the))\b", re.I),
-    "when": re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
-                       r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|"
-                       r"(19|20)\d\d|week|month|year|ago|earlier|later|since|until)\b", re.I),
-    "number": re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|"
-                         r"millions?|billions?|half|percent)\b", re.I),
-    "who": re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b"),
+    "why": (re.compile(r"\b(because|due to|owing to|as a result|result of|in response|in retaliation|reasons?|"
+                       r"caused?|causing|led to|leading to|prompted|triggered|so that|in order to|aim(ed|s)? (at|to)|"
+                       r"blam(e|ed|es|ing)|accus(e|ed|es|ing)|punish\w*|protest\w*|in protest|sparked|motivated|"
+                       r"thanks to|given that)\b", re.I),
+            re.compile(r"\b(after|following|amid|over (its|the|their|his|her|a|an)|since|for)\b", re.I)),
+    "when": (re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|"
+                        r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
+                        r"tonight|(19|20)\d\d)\b", re.I),
+             re.compile(r"\b(week|month|year|ago|earlier|later|since|until|morning|evening|night)\b", re.I)),
+    "number": (re.compile(r"\d"),
+               re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|"
+                          r"millions?|billions?|half|percent)\b", re.I)),
+    "who": (re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b"), re.compile(r"\b[A-Z][a-z]{2,}\b")),
 }
+_CUE_WEIGHT = (0.12, 0.05)
 
 
 def question_kind(question: str) -> str:
@@ -54,7 +59,26 @@ def question_kind(question: str) -> str:
     return ""
 
 
+def cue_strength(kind: str, sentence: str) -> float:
+    """Bonus for a sentence that carries what an answer of this kind needs (0 for plain questions)."""
+    if kind not in _CUES:
+        return 0.0
+    strong, weak = _CUES[kind]
+    if strong.search(sentence):
+        return _CUE_WEIGHT[0]
+    return _CUE_WEIGHT[1] if weak.search(sentence) else 0.0
+
+
 class ExtractiveAnswerer:
+    """Scores the sentences of retrieved passages and chooses the ones that answer.
+
+    A sentence's score mixes its own match to the question (meaning and words) with
+    the best match in its article: news sentences lean on their neighbours, and the
+    sentence that gives a reason ("The deal was reached because ...") rarely repeats
+    the question's words. For a why/when/how-many/who question, sentences after the
+    best one are kept only if they carry the cue of that kind.
+    """
+
     def __init__(self, reader: Reader, embedder: Embedder, settings: AnswerSettings) -> None:
         self.reader = reader
         self.embedder = embedder
@@ -65,16 +89,19 @@ class ExtractiveAnswerer:
         candidates = self._candidates(hits[: self.settings.passages])
         if not candidates:
             return []
-        self._score_words(candidates, query, question)
-        candidates.sort(key=lambda c: -c.lexical - 0.3 / (1 + c.hit_rank))
-        shortlist = candidates[: self.settings.rerank]
-        vectors = self.embedder.encode([c.text for c in shortlist])
         kind = question_kind(question)
-        cue = _CUES.get(kind)
-        for c, v in zip(shortlist, vectors):
+        self._score_words(candidates, query, question)
+        shortlist = self._shortlist(candidates, kind)
+        for c, v in zip(shortlist, self.embedder.encode([c.text for c in shortlist])):
             c.vector = v
             c.meaning = float(v @ query_vector)
-            c.score = 0.6 * c.meaning + 0.4 * c.lexical + (0.08 if cue and cue.search(c.text) else 0.0)
+            c.own = 0.6 * c.meaning + 0.4 * c.lexical
+        best_in_article: dict[str, float] = {}
+        for c in shortlist:
+            best_in_article[c.hit.article_id] = max(best_in_article.get(c.hit.article_id, 0.0), c.own)
+        for c in shortlist:
+            c.cue = cue_strength(kind, c.text)
+            c.score = 0.5 * c.own + 0.5 * best_in_article[c.hit.article_id] + c.cue
         shortlist.sort(key=lambda c: -c.score)
         best = shortlist[0]
         if best.score < self.settings.min_support:
@@ -84,11 +111,28 @@ class ExtractiveAnswerer:
             if len(chosen) >= self.settings.max_sentences:
                 break
             if c.score < max(self.settings.min_support, 0.8 * best.score):
-                continue
+                break
+            if kind and not c.cue:
+                continue  # a typed question wants the reason / date / number, not more background
             if any(float(c.vector @ o.vector) > self.settings.duplicate_similarity for o in chosen):
                 continue  # says again what a chosen sentence says (often another outlet's copy)
             chosen.append(c)
         return chosen
+
+    def _shortlist(self, candidates: list[Candidate], kind: str) -> list[Candidate]:
+        """The few sentences worth embedding: the best by words and passage rank, plus sentences
+        with the question kind's cue from the best passages (they seldom share the question's words)."""
+        ranked = sorted(candidates, key=lambda c: -c.lexical - 0.3 / (1 + c.hit_rank))
+        size = self.settings.rerank
+        shortlist = ranked[: size - _CUE_SHORTLIST] if kind else ranked[:size]
+        if kind:
+            taken = {id(c) for c in shortlist}
+            cued = [c for c in ranked if id(c) not in taken and cue_strength(kind, c.text) > 0]
+            cued.sort(key=lambda c: (c.hit_rank, -cue_strength(kind, c.text), -c.lexical))
+            extra = cued[:_CUE_SHORTLIST]
+            shortlist += extra
+            shortlist += [c for c in ranked if id(c) not in taken and c not in extra][: size - len(shortlist)]
+        return shortlist
 
     def _candidates(self, hits: list[Hit]) -> list[Candidate]:
         seen: set[tuple[str, int]] = set()
