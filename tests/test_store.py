@@ -288,12 +288,13 @@ def test_changed_text_file_replaces_its_old_article(fresh: NewsQA, corpus: Path)
 def test_record_dropped_from_a_file_is_removed(fresh: NewsQA, corpus: Path) -> None:
     index = fresh.index_dir
     gone = chunk_ids(index)["wire-vaccine"]
+    vectors_before = fresh.reader.vectors.ntotal
     write_wire(corpus, [r for r in wire_records(corpus) if r["id"] != "wire-vaccine"])
     report = NewsQA.build([corpus], index).last_report
     assert (report.removed, report.chunks, report.added) == (1, 0, 0)
     qa = NewsQA.open(index)
     assert qa.article("wire-vaccine") is None
-    assert qa.reader.vectors.ntotal == fresh.reader.vectors.ntotal - len(gone)
+    assert qa.reader.vectors.ntotal == vectors_before - len(gone)
 
 
 def test_remove_deletes_articles_chunks_vectors_and_keywords(built: NewsQA, embedder) -> None:
@@ -496,10 +497,11 @@ def test_orphaned_generation_files_are_cleaned_by_the_next_write(built: NewsQA) 
 
 
 def test_a_reader_keeps_working_after_another_write(built: NewsQA) -> None:
+    """An answer in progress keeps reading its generation even when a write deletes its files."""
     index = built.index_dir
-    reader = NewsQA.open(index)
+    reader = NewsQA.open(index).reader
     NewsQA.open(index).remove(["wire-chips"])  # deletes the generation `reader` has open
-    assert reader.info()["articles"] == corpus_size()[1]
+    assert reader.stats()["articles"] == corpus_size()[1]
     result = []
     thread = threading.Thread(target=lambda: result.append(reader.article("wire-chips")))
     thread.start()
@@ -513,7 +515,7 @@ def test_a_reader_keeps_working_after_another_write(built: NewsQA) -> None:
 
 def _writer_args(index: Path) -> tuple:
     m = manifest(index)
-    return index, m["model"]["name"], m["model"]["dimension"], m["model"]["max_tokens"], m["settings"]
+    return index, m["model"], m["settings"]
 
 
 def test_second_writer_gets_index_locked(built: NewsQA) -> None:
@@ -544,8 +546,8 @@ HOLD_LOCK = """
 import json, sys
 from pathlib import Path
 from newsqa.store import Writer
-index, name, dimension, max_tokens, settings = json.loads(sys.argv[1])
-with Writer.begin(Path(index), name, dimension, max_tokens, settings):
+index, model, settings = json.loads(sys.argv[1])
+with Writer.begin(Path(index), model, settings):
     print("holding", flush=True)
     sys.stdin.read()
 """
@@ -628,3 +630,14 @@ def test_compact_preset_stores_float16_vectors_and_keeps_them(tmp_path: Path, co
     assert nearest_article(qa, embedder, "Veltron picked Amsel for its new semiconductor plant.") == "wire-chips"
     qa.add([Article(text="Snow closed the mountain pass on Friday.", id="snow")])
     assert manifest(qa.index_dir)["faiss"]["type"] == m["faiss"]["type"]  # later writes keep the stored settings
+
+
+def test_open_reader_follows_writes_by_another_instance(built: NewsQA, tmp_path: Path) -> None:
+    index = tmp_path / "copy"
+    shutil.copytree(built.index_dir, index)
+    reader_side = NewsQA.open(index)
+    before = reader_side.info()["articles"]
+    NewsQA.open(index).add([Article(text="A new bridge opened over the river on Sunday after five years of work.",
+                                    title="Bridge opens", id="bridge")])
+    assert reader_side.info()["articles"] == before + 1
+    assert reader_side.article("bridge") is not None

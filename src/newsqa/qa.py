@@ -80,8 +80,8 @@ class NewsQA:
         started = time.perf_counter()
         ingested = self._ingest(items, field_map)
         report = indexing.BuildReport(files=ingested.files, problems=list(ingested.problems))
-        with self._write_lock, Writer.begin(self.index_dir, embedder.name, embedder.dimension,
-                                            embedder.max_tokens, self.settings.to_dict()) as writer:
+        model = {"name": embedder.name, "dimension": embedder.dimension, "max_tokens": embedder.max_tokens}
+        with self._write_lock, Writer.begin(self.index_dir, model, self.settings.to_dict()) as writer:
             plan = indexing.plan(ingested.articles, writer, ingested.read_paths, report)
             chunker = Chunker(embedder.tokenizer, embedder.max_tokens, self.settings.chunking)
             indexing.apply(plan, writer, chunker, embedder, report, progress=progress, on_progress=on_progress)
@@ -95,9 +95,8 @@ class NewsQA:
     def remove(self, ids: Iterable[str]) -> int:
         """Delete articles (and their chunks and vectors) by id; returns how many were removed."""
         ids = list(dict.fromkeys(ids))
-        embedder = self.embedder
-        with self._write_lock, Writer.begin(self.index_dir, embedder.name, embedder.dimension,
-                                            embedder.max_tokens, self.settings.to_dict()) as writer:
+        model = self.reader.manifest["model"]  # no need to load the model to delete
+        with self._write_lock, Writer.begin(self.index_dir, model, self.settings.to_dict()) as writer:
             removed = writer.delete(ids)
         self._reader = Reader(self.index_dir)
         return removed
@@ -172,9 +171,11 @@ class NewsQA:
 
     @property
     def reader(self) -> Reader:
-        if self._reader is None:
-            self._reader = Reader(self.index_dir)
-        return self._reader
+        """The current generation; reopened when another process has written a new one."""
+        reader = self._reader
+        if reader is None or reader.is_stale():
+            reader = self._reader = Reader(self.index_dir)
+        return reader
 
     @property
     def embedder(self) -> Embedder:

@@ -145,6 +145,7 @@ class Reader:
 
     def __init__(self, index_dir: Path) -> None:
         self.dir = index_dir
+        self._manifest_stamp = _stamp(index_dir / MANIFEST)
         self.manifest = read_manifest(index_dir)
         files = self.manifest["files"]
         self.db_path = index_dir / files["database"]
@@ -155,6 +156,10 @@ class Reader:
         self.vectors = faiss.read_index(str(index_dir / files["vectors"]))
         self._bytes = sum((index_dir / name).stat().st_size for name in [*files.values(), MANIFEST])
         self._stats: dict[str, Any] | None = None
+
+    def is_stale(self) -> bool:
+        """True once the manifest names another generation (a write by any process)."""
+        return _stamp(self.dir / MANIFEST) != self._manifest_stamp
 
     def article(self, article_id: str) -> Article | None:
         row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -232,8 +237,10 @@ class Writer:
 
     @classmethod
     @contextmanager
-    def begin(cls, index_dir: str | os.PathLike[str], model: str, dimension: int, max_tokens: int,
+    def begin(cls, index_dir: str | os.PathLike[str], model: dict[str, Any],
               settings: dict[str, Any]) -> Iterator[Writer]:
+        """`model` is the embedding model's {"name", "dimension", "max_tokens"}; an existing
+        index must have been built with the same name and dimension."""
         index_dir = Path(index_dir)
         index_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(index_dir / LOCK))
@@ -246,10 +253,9 @@ class Writer:
         try:
             manifest = read_manifest(index_dir) if (index_dir / MANIFEST).exists() else None
             if manifest:
-                check_model(manifest, model, dimension, index_dir)
+                check_model(manifest, model["name"], model["dimension"], index_dir)
             _remove_orphans(index_dir, manifest)
-            writer = cls(index_dir, lock, manifest, {"name": model, "dimension": dimension,
-                                                     "max_tokens": max_tokens}, settings)
+            writer = cls(index_dir, lock, manifest, model, settings)
             try:
                 yield writer
                 if writer.dirty or manifest is None:  # a first write that adds nothing still makes an index
@@ -385,6 +391,14 @@ def _remove_orphans(index_dir: Path, manifest: dict[str, Any] | None) -> None:
         generated = path.name.startswith(("newsqa-", "vectors-")) and path.suffix in (".sqlite", ".faiss")
         if (generated and path.name not in keep) or path.name.startswith(f"{MANIFEST}.") and path.suffix == ".tmp":
             path.unlink(missing_ok=True)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (0, 0)
+    return (st.st_mtime_ns, st.st_ino)
 
 
 def _fsync(path: Path) -> None:
