@@ -1,7 +1,9 @@
-"""Build speed: `NewsQA.build` over the demo corpus vs bare SentenceTransformer.encode of the same chunks.
+"""Speed: build throughput against bare SentenceTransformer.encode, and query latency.
 
-Run: .venv/bin/python bench/speed.py [--small] [--index DIR]
-Prints chunks/s of both and the pipeline's overhead, peak memory and index size.
+Run:
+  .venv/bin/python bench/speed.py build [--small]      # NewsQA.build over the demo corpus vs bare encode
+  .venv/bin/python bench/speed.py query --index index  # search and ask p50/p95 after warm-up
+Both print a table and write it under bench/results/.
 """
 
 from __future__ import annotations
@@ -9,40 +11,87 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import write  # noqa: E402
 
 from newsqa import NewsQA  # noqa: E402
 from newsqa.corpora import demo_articles  # noqa: E402
 from newsqa.embedding import load_embedder  # noqa: E402
+from newsqa.evaluate import load_questions  # noqa: E402
+
+DEVSET = Path(__file__).resolve().parent / "devset.jsonl"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--small", action="store_true", help="News100 instead of the full corpus")
-    parser.add_argument("--index", help="where to build (default: a temporary directory)")
-    parser.add_argument("--preset", default="compact")
-    args = parser.parse_args()
+def build(args: argparse.Namespace) -> str:
     articles = demo_articles("News100" if args.small else "NewsArticles")
     embedder = load_embedder("all-MiniLM-L6-v2")  # loaded outside both timings
     index = args.index or tempfile.mkdtemp(prefix="newsqa-speed-")
     qa = NewsQA.build(articles, index, settings=args.preset, progress=True)
     report = qa.last_report
+    assert report is not None
     texts = [r[0] for r in qa.reader.db.execute("SELECT text FROM chunks ORDER BY id")]
     started = time.perf_counter()
     embedder._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=True)
     bare = time.perf_counter() - started
     info = qa.info()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"articles {info['articles']}, chunks {len(texts)}")
-    print(f"newsqa build : {report.seconds:8.1f} s  {report.chunks / report.seconds:7.1f} chunks/s "
-          f"(embedding alone {report.embed_seconds:.1f} s)")
-    print(f"bare encode  : {bare:8.1f} s  {len(texts) / bare:7.1f} chunks/s")
-    print(f"overhead     : {100 * (report.seconds / bare - 1):+.1f}% wall time vs bare encode")
-    print(f"peak memory  : {peak:.0f} MB;  index size {info['bytes'] / 1e6:.1f} MB in {index}")
+    return "\n".join([
+        f"Corpus: {'News100' if args.small else 'NewsArticles'} + sample article: {info['articles']} articles, "
+        f"{len(texts)} chunks; preset {args.preset}", "",
+        "| step | seconds | chunks/s |", "|---|---|---|",
+        f"| newsqa build (ingested articles -> index) | {report.seconds:.1f} | {report.chunks / report.seconds:.1f} |",
+        f"| of which embedding | {report.embed_seconds:.1f} | {report.chunks / report.embed_seconds:.1f} |",
+        f"| bare SentenceTransformer.encode, same chunks | {bare:.1f} | {len(texts) / bare:.1f} |", "",
+        f"Pipeline overhead over bare encode: {100 * (report.seconds / bare - 1):+.1f}% wall time.",
+        f"Peak memory {peak:.0f} MB; index size {info['bytes'] / 1e6:.1f} MB.",
+    ])
+
+
+def query(args: argparse.Namespace) -> str:
+    qa = NewsQA.open(args.index)
+    questions = [q["question"] for q in load_questions(args.questions)]
+    for q in questions[:5]:  # warm-up: model, caches, SQLite pages
+        qa.ask(q)
+    rows = []
+    for name, call in (("search", lambda q: qa.search(q, k=10)), ("ask", qa.ask)):
+        times = []
+        for _ in range(args.rounds):
+            for q in questions:
+                started = time.perf_counter()
+                call(q)
+                times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        rows.append(f"| {name} | {len(times)} | {statistics.median(times):.1f} | "
+                    f"{times[int(0.95 * (len(times) - 1))]:.1f} |")
+    info = qa.info()
+    return "\n".join([f"Index: {args.index} ({info['articles']} articles, {info['chunks']} chunks, "
+                      f"FAISS {info['faiss']}); questions: {args.questions}", "",
+                      "| call | n | p50 ms | p95 ms |", "|---|---|---|---|", *rows])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("--small", action="store_true", help="News100 instead of the full corpus")
+    b.add_argument("--index", help="where to build (default: a temporary directory)")
+    b.add_argument("--preset", default="compact")
+    q = sub.add_parser("query")
+    q.add_argument("--index", default="index")
+    q.add_argument("--questions", default=str(DEVSET))
+    q.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    body = build(args) if args.what == "build" else query(args)
+    print(body)
+    print(f"\nwritten to {write(f'speed-{args.what}', f'Speed: {args.what}', body)}")
     return 0
 
 

@@ -78,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(run=_demo)
 
+    serve = sub.add_parser("serve", help="the chat in the browser (Gradio)")
+    _index_arg(serve)
+    serve.add_argument("--host", default=None, help="address to bind (default $GRADIO_SERVER_NAME or 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default $GRADIO_SERVER_PORT or 7860)")
+    serve.set_defaults(run=_serve)
+
     info = sub.add_parser("info", help="what an index holds")
     _index_arg(info)
     info.add_argument("--json", action="store_true", help="print one JSON object")
@@ -177,6 +183,13 @@ def _demo(args: argparse.Namespace) -> int:
     report = NewsQA.build(articles, args.index, settings="compact", progress=not args.quiet).last_report
     assert report is not None
     print(report.summary())
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .ui import launch
+
+    launch(args.index, server_name=args.host, server_port=args.port)
     return 0
 
 

@@ -46,7 +46,7 @@ class Embedder:
         self.name = model
         self.batch_size = batch_size
         self._model = SentenceTransformer(resolve_model(model), device=device)
-        self._lock = threading.Lock()  # torch modules are not documented as thread-safe for inference
+        self._lock = threading.Lock()  # a fast tokenizer fails ("Already borrowed") when two threads share it
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)
 
@@ -64,10 +64,11 @@ class Embedder:
         with tqdm(total=len(texts), desc="Embedding", unit="chunk", disable=not progress) as bar:
             for first in range(0, len(order), block):
                 ids = order[first:first + block]
-                with self._lock:
-                    out = self._model.encode([texts[i] for i in ids], batch_size=self.batch_size,
-                                             normalize_embeddings=True, convert_to_numpy=True)
-                vectors[ids] = out
+                for start in range(0, len(ids), self.batch_size):
+                    batch = ids[start:start + self.batch_size]
+                    with self._lock:  # held one batch at a time, so questions are not stuck behind a build
+                        vectors[batch] = self._model.encode([texts[i] for i in batch], batch_size=self.batch_size,
+                                                            normalize_embeddings=True, convert_to_numpy=True)
                 bar.update(len(ids))
                 if on_progress:
                     on_progress(first + len(ids), len(texts))

@@ -32,7 +32,7 @@ _CUES = {
                        r"caused?|causing|led to|leading to|prompted|triggered|so that|in order to|aim(ed|s)? (at|to)|"
                        r"blam(e|ed|es|ing)|accus(e|ed|es|ing)|punish\w*|protest\w*|in protest|sparked|motivated|"
                        r"thanks to|given that)\b", re.I),
-            re.compile(r"\b(after|following|amid|over (its|the|their|his|her|a|an)|since|for)\b", re.I)),
+            re.compile(r"\b(after|following|amid|over (its|the|their|his|her|a|an)|since)\b", re.I)),
     "when": (re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|"
                         r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
                         r"tonight|(19|20)\d\d)\b", re.I),

@@ -1,0 +1,17 @@
+"""The newsqa chat over the committed demo index: `python app.py`, and the Hugging Face Space entry point.
+
+GRADIO_SERVER_NAME and GRADIO_SERVER_PORT choose the address; NEWSQA_INDEX another index.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "src"))  # a Space installs requirements.txt, not this package
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in a package; never reach for a hub
+
+from newsqa.ui import launch  # noqa: E402
+
+if __name__ == "__main__":
+    launch(os.environ.get("NEWSQA_INDEX") or ROOT / "index")

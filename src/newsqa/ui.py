@@ -1,0 +1,243 @@
+"""The Gradio chat: it only renders what `NewsQA` returns.
+
+Article text, titles and URLs are untrusted: everything put into HTML goes
+through `html.escape`, and only http(s) links become links. Chat messages are
+escaped too and shown without Markdown, so an article cannot inject markup.
+Where the index directory is read-only (a hosted Space), uploads go into a
+per-session copy of the index instead of failing.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import gradio as gr  # noqa: E402
+
+from .ingest import SUPPORTED  # noqa: E402
+from .qa import NewsQA  # noqa: E402
+from .question import message_text  # noqa: E402
+from .types import Answer, Citation  # noqa: E402
+
+EXAMPLES = [
+    "Why did the US sanction Turkey?",
+    "What did Theresa May's letter to the EU start?",
+    "Why did the Oscars announce the wrong best picture?",
+    "How many people were killed in the attack on the Sehwan shrine?",
+]
+MAX_FILES = 20
+MAX_FILE_MB = 10
+CSS = """
+.nq-card {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; margin-bottom: 10px;}
+.nq-card .nq-num {font-weight: 700; margin-right: 4px;}
+.nq-card .nq-meta {color: var(--body-text-color-subdued); font-size: 0.9em; margin: 2px 0 6px;}
+.nq-card blockquote {margin: 0 0 6px; padding-left: 10px; border-left: 3px solid var(--border-color-primary);}
+.nq-card mark {background: #fff3a3; color: inherit; padding: 0 1px;}
+.nq-abstained {border: 1px dashed #b26b00; border-radius: 8px; padding: 10px 12px; background: #fff8ec; color: #5c3700;}
+.nq-empty {color: var(--body-text-color-subdued);}
+"""
+THEME = gr.themes.Soft(font=[gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "sans-serif"])
+
+
+# ------------------------------------------------------------------ rendering (pure functions)
+
+
+def safe_url(url: str) -> str:
+    return url if url.lower().startswith(("http://", "https://")) else ""
+
+
+def citations_html(answer: Answer | None) -> str:
+    """Cards for the citations: number, title (linked), outlet and date, the quote highlighted in context."""
+    if answer is None:
+        return "<div class='nq-empty'>Sources of the answer appear here.</div>"
+    if answer.abstained:
+        return f"<div class='nq-abstained'><b>No supporting sentences.</b> {html.escape(answer.text)}</div>"
+    by_article: dict[int, list[Citation]] = {}
+    for c in answer.citations:
+        by_article.setdefault(c.number, []).append(c)
+    cards = []
+    for number, quotes in by_article.items():
+        first = quotes[0]
+        title = html.escape(first.title or first.article_id)
+        url = safe_url(first.url)
+        link = (f"<a href='{html.escape(url, quote=True)}' target='_blank' rel='noopener noreferrer nofollow'>"
+                f"{title}</a>") if url else title
+        meta = " · ".join(html.escape(x) for x in (first.source, first.published) if x)
+        body = "".join(f"<blockquote>{_highlight(c)}</blockquote>" for c in quotes)
+        cards.append(f"<div class='nq-card'><div><span class='nq-num'>[{number}]</span>{link}</div>"
+                     f"<div class='nq-meta'>{meta}</div>{body}</div>")
+    return "".join(cards)
+
+
+def _highlight(c: Citation) -> str:
+    at = c.start - c.context_start
+    before, quote, after = c.context[:at], c.context[at:at + len(c.quote)], c.context[at + len(c.quote):]
+    return f"{html.escape(before)}<mark>{html.escape(quote)}</mark>{html.escape(after)}"
+
+
+def chat_text(answer: Answer) -> str:
+    text = html.escape(answer.text)
+    return f"⚠️ {text}" if answer.abstained else text
+
+
+def stats_line(qa: NewsQA) -> str:
+    info = qa.info()
+    first, last = info["date_range"]
+    dates = f", {first} to {last}" if first else ""
+    return (f"{info['articles']:,} articles from {info['sources']} outlets{dates} · {info['chunks']:,} passages · "
+            f"{html.escape(info['model'])}")
+
+
+# ------------------------------------------------------------------ the app
+
+
+class ChatApp:
+    """Handlers bound to one shared `NewsQA`; each browser session may hold its own overlay copy."""
+
+    def __init__(self, qa: NewsQA) -> None:
+        self.qa = qa
+        self.read_only = not os.access(qa.index_dir, os.W_OK)
+
+    def session_qa(self, overlay: NewsQA | None) -> NewsQA:
+        return overlay or self.qa
+
+    # -- asking
+
+    def respond(self, message: str, history: list[dict[str, Any]], date_from: str | None, date_to: str | None,
+                sources: list[str] | None, overlay: NewsQA | None) -> Iterator[tuple[Any, ...]]:
+        history = list(history or [])
+        history.append({"role": "user", "content": html.escape(message or "")})
+        history.append({"role": "assistant", "content": "Searching the articles…"})
+        yield history, gr.skip(), ""
+        filters = {"date_from": date_from or "", "date_to": date_to or "", "sources": sources or ()}
+        earlier = [{"role": m["role"], "content": html.unescape(message_text(m.get("content")))}
+                   for m in history[:-2]]
+        try:
+            answer = self.session_qa(overlay).ask(message or "", history=earlier, filters=filters)
+        except ValueError as exc:
+            history[-1]["content"] = f"⚠️ {html.escape(str(exc))}"
+            yield history, citations_html(None), ""
+            return
+        # Stream the composed answer sentence by sentence, then show its sources.
+        shown = ""
+        for part in _sentences_of(chat_text(answer)):
+            shown = f"{shown} {part}".strip()
+            history[-1]["content"] = shown
+            yield history, gr.skip(), ""
+        yield history, citations_html(answer), ""
+
+    def api_ask(self, question: str) -> dict[str, Any]:
+        """The public `/ask` endpoint: the answer and its citations as JSON."""
+        try:
+            return self.qa.ask(question).to_dict()
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from None
+
+    # -- adding articles
+
+    def upload(self, files: list[str] | None, overlay: NewsQA | None,
+               progress: gr.Progress = gr.Progress()) -> tuple[str, NewsQA | None, Any, str]:  # noqa: B008
+        paths = [str(f) for f in files or []]
+        if not paths:
+            return "No files.", overlay, gr.skip(), gr.skip()
+        if len(paths) > MAX_FILES:
+            return f"Too many files: {len(paths)}; upload at most {MAX_FILES} at a time.", overlay, gr.skip(), gr.skip()
+        too_big = [Path(p).name for p in paths if os.path.getsize(p) > MAX_FILE_MB * 1024 * 1024]
+        if too_big:
+            return (f"Over {MAX_FILE_MB} MB, not added: {', '.join(too_big)}.", overlay, gr.skip(), gr.skip())
+        if self.read_only and overlay is None:
+            progress(0, desc="Copying the index for this session")
+            overlay = NewsQA.open(_copy_index(self.qa.index_dir))
+        qa = self.session_qa(overlay)
+        progress(0, desc="Reading files")
+        report = qa.add(paths, on_progress=lambda done, total: progress((done, total), desc="Embedding"))
+        lines = [f"Added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+                 f"duplicates {report.duplicates}, skipped {report.skipped}; "
+                 f"{report.chunks} passages embedded in {report.seconds:.1f} s."]
+        lines += [f"Skipped {_display(str(p))}" for p in report.problems]
+        if overlay is not None:
+            lines.append("This index is read-only here: the new articles are kept for this session only.")
+        return "\n".join(lines), overlay, gr.update(choices=qa.sources()), stats_line(qa)
+
+
+def _sentences_of(text: str) -> list[str]:
+    parts, current = [], []
+    for word in text.split(" "):
+        current.append(word)
+        if word.startswith("[") and word.endswith("]"):
+            parts.append(" ".join(current))
+            current = []
+    if current:
+        parts.append(" ".join(current))
+    return parts
+
+
+def _display(problem: str) -> str:
+    """Gradio's temporary upload folders are noise in a message: keep the file name."""
+    return Path(problem.split(":", 1)[0]).name + (":" + problem.split(":", 1)[1] if ":" in problem else "")
+
+
+def _copy_index(index_dir: Path) -> Path:
+    target = Path(tempfile.mkdtemp(prefix="newsqa-session-")) / "index"
+    shutil.copytree(index_dir, target, ignore=shutil.ignore_patterns(".lock"))
+    return target
+
+
+def create_app(qa: NewsQA) -> gr.Blocks:
+    app = ChatApp(qa)
+    with gr.Blocks(title="newsqa: ask the news") as demo:
+        overlay = gr.State(None)
+        gr.Markdown("## newsqa · ask questions of the news, every sentence cited")
+        stats = gr.Markdown(stats_line(qa), elem_id="nq-stats")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(height=480, label="Answers", render_markdown=False, sanitize_html=True,
+                                  elem_id="nq-chat", buttons=["copy"])
+                question = gr.Textbox(placeholder="Ask about the articles, e.g. Why did the US sanction Turkey?",
+                                      show_label=False, elem_id="nq-question", max_lines=4)
+                with gr.Row():
+                    ask = gr.Button("Ask", variant="primary", elem_id="nq-ask")
+                    clear = gr.Button("Clear", elem_id="nq-clear")
+                gr.Examples(EXAMPLES, inputs=question, label="Examples")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                cards = gr.HTML(citations_html(None), elem_id="nq-citations")
+                with gr.Accordion("Filters", open=False):
+                    date_from = gr.DateTime(label="Published from", include_time=False, type="string")
+                    date_to = gr.DateTime(label="Published to", include_time=False, type="string")
+                    sources = gr.Dropdown(qa.sources(), multiselect=True, label="Outlets", elem_id="nq-sources")
+                with gr.Accordion("Add articles", open=False):
+                    files = gr.File(file_count="multiple", file_types=list(SUPPORTED), elem_id="nq-upload",
+                                    label=f"Articles ({', '.join(SUPPORTED)}; up to {MAX_FILES} files, "
+                                          f"{MAX_FILE_MB} MB each)")
+                    upload_status = gr.Textbox(label="Upload report", interactive=False, lines=3,
+                                               elem_id="nq-upload-status")
+        api_question = gr.Textbox(visible=False)
+        api_answer = gr.JSON(visible=False)
+
+        inputs = [question, chat, date_from, date_to, sources, overlay]
+        for trigger in (question.submit, ask.click):
+            trigger(app.respond, inputs, [chat, cards, question], api_visibility="private",
+                    concurrency_id="ask", concurrency_limit=4)
+        clear.click(lambda: ([], citations_html(None), ""), None, [chat, cards, question], api_visibility="private")
+        files.upload(app.upload, [files, overlay], [upload_status, overlay, sources, stats],
+                     api_visibility="private", concurrency_id="upload", concurrency_limit=1)
+        api_question.submit(app.api_ask, api_question, api_answer, api_name="ask",
+                            concurrency_id="ask", concurrency_limit=4)
+    demo.queue(default_concurrency_limit=4, max_size=256)
+    return demo
+
+
+def launch(index_dir: str | os.PathLike[str], **kwargs: Any) -> None:
+    """Open the index and serve the chat (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are honoured)."""
+    qa = NewsQA.open(index_dir)
+    qa.embedder  # noqa: B018 - load the model before the first visitor, not during their question
+    create_app(qa).launch(theme=THEME, css=CSS, max_file_size=f"{MAX_FILE_MB}mb", show_error=False, **kwargs)
