@@ -37,7 +37,7 @@ def build(args: argparse.Namespace) -> str:
     qa = NewsQA.build(articles, index, settings=args.preset, progress=True)
     report = qa.last_report
     assert report is not None
-    texts = [r[0] for r in qa.reader.db.execute("SELECT text FROM chunks ORDER BY id")]
+    texts = [r[0] for r in qa.reader.db.execute("SELECT text FROM chunk_texts ORDER BY id")]
     started = time.perf_counter()
     embedder._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=True)
     bare = time.perf_counter() - started

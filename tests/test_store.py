@@ -180,7 +180,7 @@ def test_build_writes_database_vectors_and_manifest(template: NewsQA, embedder) 
 
 def test_faiss_ids_are_chunk_ids_holding_their_embeddings(built: NewsQA, embedder) -> None:
     with database(built.index_dir) as db:
-        chunks = db.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()
+        chunks = db.execute("SELECT id, text FROM chunk_texts ORDER BY id").fetchall()
     assert faiss_ids(built) == {cid for cid, _ in chunks}
     expected = embedder.encode([text for _, text in chunks])
     for (cid, _), vector in zip(chunks, expected):
@@ -208,8 +208,8 @@ def test_sentence_offsets_slice_the_stored_text(built: NewsQA) -> None:
                 sentence = text[start:end]
                 assert sentence and sentence == sentence.strip()
             starts, ends = {s for s, _ in spans}, {e for _, e in spans}
-            chunks = db.execute("SELECT start, end, text FROM chunks WHERE article_id = ? ORDER BY position",
-                                (article_id,)).fetchall()
+            chunks = db.execute("SELECT c.start, c.end, t.text FROM chunks c JOIN chunk_texts t ON t.id = c.id "
+                                "WHERE c.article_id = ? ORDER BY c.position", (article_id,)).fetchall()
             multi_chunk += len(chunks) > 1
             for start, end, chunk_text in chunks:
                 assert text[start:end] == chunk_text

@@ -151,6 +151,7 @@ class Retriever:
             return {}
         marks = ",".join("?" * len(chunk_ids))
         rows = self.reader.db.execute(
-            "SELECT c.id, c.article_id, c.start, c.end, c.text, a.title, a.source, a.published, a.url "
+            "SELECT c.id, c.article_id, c.start, c.end, substr(a.text, c.start + 1, c.end - c.start) AS text, "
+            "a.title, a.source, a.published, a.url "
             f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})", chunk_ids)
         return {r["id"]: r for r in rows}

@@ -56,10 +56,13 @@ CREATE TABLE chunks (
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
     start INTEGER NOT NULL,
-    end INTEGER NOT NULL,
-    text TEXT NOT NULL
+    end INTEGER NOT NULL
 );
 CREATE INDEX chunks_article ON chunks(article_id);
+-- A chunk's text is a slice of its article's: stored once, in articles.
+CREATE VIEW chunk_texts AS
+    SELECT c.id AS id, c.article_id AS article_id, substr(a.text, c.start + 1, c.end - c.start) AS text
+    FROM chunks c JOIN articles a ON a.id = c.article_id;
 CREATE TABLE sentences (
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
@@ -67,15 +70,10 @@ CREATE TABLE sentences (
     end INTEGER NOT NULL,
     PRIMARY KEY (article_id, position)
 ) WITHOUT ROWID;
+-- Keyword index over chunk_texts; rows are added and deleted by Writer (a view has no triggers).
 CREATE VIRTUAL TABLE chunks_fts USING fts5(
-    text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+    text, content='chunk_texts', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
-END;
-CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
-END;
 """
 
 
@@ -290,6 +288,8 @@ class Writer:
         removed = 0
         for batch in _batches(list(article_ids), 500):
             marks = ",".join("?" * len(batch))
+            self.db.execute("INSERT INTO chunks_fts(chunks_fts, rowid, text) SELECT 'delete', id, text "
+                            f"FROM chunk_texts WHERE article_id IN ({marks})", batch)
             removed += self.db.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch).rowcount
         self.dirty = self.dirty or removed > 0
         return removed
@@ -307,9 +307,9 @@ class Writer:
                             [(article.id, i, s.start, s.end) for i, s in enumerate(units)])
         ids = []
         for chunk in chunks:
-            cur = self.db.execute(
-                "INSERT INTO chunks (article_id, position, start, end, text) VALUES (?,?,?,?,?)",
-                (article.id, chunk.position, chunk.start, chunk.end, chunk.text))
+            cur = self.db.execute("INSERT INTO chunks (article_id, position, start, end) VALUES (?,?,?,?)",
+                                  (article.id, chunk.position, chunk.start, chunk.end))
+            self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)", (cur.lastrowid, chunk.text))
             ids.append(cur.lastrowid)
         if ids:
             self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
