@@ -99,9 +99,13 @@ def period(question: str, newest: str) -> Filters | None:
             if found:
                 start, end, prep = found
                 prep = (prep or "in").lower()
-                if prep in ("since", "after", "from"):
+                if prep in ("since", "from"):
                     return Filters(date_from=start.isoformat())
-                if prep in ("before", "until", "by"):
+                if prep == "after":
+                    return Filters(date_from=(end + dt.timedelta(days=1)).isoformat())
+                if prep == "before":
+                    return Filters(date_to=(start - dt.timedelta(days=1)).isoformat())
+                if prep in ("until", "by"):
                     return Filters(date_to=end.isoformat())
                 return Filters(date_from=start.isoformat(), date_to=end.isoformat())
     return None

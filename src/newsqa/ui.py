@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ import gradio as gr  # noqa: E402
 
 from .ingest import SUPPORTED  # noqa: E402
 from .qa import NewsQA  # noqa: E402
+from .store import StoreError  # noqa: E402
 from .question import message_text  # noqa: E402
 from .types import Answer, Citation  # noqa: E402
 
@@ -84,8 +86,13 @@ def _highlight(c: Citation) -> str:
 
 
 def chat_text(answer: Answer) -> str:
-    text = html.escape(answer.text)
+    text = _escape_text(answer.text)
     return f"⚠️ {text}" if answer.abstained else text
+
+
+def _escape_text(text: str) -> str:
+    """Escape for element content only: the copy button copies the raw string, so `'` must not become `&#x27;`."""
+    return html.escape(text, quote=False)
 
 
 def stats_line(qa: NewsQA) -> str:
@@ -109,12 +116,16 @@ class ChatApp:
     def session_qa(self, overlay: NewsQA | None) -> NewsQA:
         return overlay or self.qa
 
+    def refresh(self) -> tuple[str, Any]:
+        """On page load: a page opened after an upload shows the index as it is now, not as it was at launch."""
+        return stats_line(self.qa), gr.update(choices=self.qa.sources())
+
     # -- asking
 
     def respond(self, message: str, history: list[dict[str, Any]], date_from: str | None, date_to: str | None,
                 sources: list[str] | None, overlay: NewsQA | None) -> Iterator[tuple[Any, ...]]:
         history = list(history or [])
-        history.append({"role": "user", "content": html.escape(message or "")})
+        history.append({"role": "user", "content": _escape_text(message or "")})
         history.append({"role": "assistant", "content": "Searching the articles…"})
         yield history, gr.skip(), ""
         filters = {"date_from": date_from or "", "date_to": date_to or "", "sources": sources or ()}
@@ -123,7 +134,7 @@ class ChatApp:
         try:
             answer = self.session_qa(overlay).ask(message or "", history=earlier, filters=filters)
         except ValueError as exc:
-            history[-1]["content"] = f"⚠️ {html.escape(str(exc))}"
+            history[-1]["content"] = f"⚠️ {_escape_text(str(exc))}"
             yield history, citations_html(None), ""
             return
         # Stream the composed answer sentence by sentence, then show its sources.
@@ -185,16 +196,25 @@ def _display(problem: str) -> str:
     return Path(problem.split(":", 1)[0]).name + (":" + problem.split(":", 1)[1] if ":" in problem else "")
 
 
+def _drop_overlay(overlay: NewsQA | None) -> None:
+    """Gradio calls this when a session expires: its copy of the index would otherwise stay on disk for good."""
+    if overlay is not None and overlay.index_dir.parent.name.startswith("newsqa-session-"):
+        shutil.rmtree(overlay.index_dir.parent, ignore_errors=True)
+
+
 def _copy_index(index_dir: Path) -> Path:
+    """A writable copy: copytree keeps permission bits, and a read-only index would give a read-only copy."""
     target = Path(tempfile.mkdtemp(prefix="newsqa-session-")) / "index"
     shutil.copytree(index_dir, target, ignore=shutil.ignore_patterns(".lock"))
+    for path in [target, *target.rglob("*")]:
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
     return target
 
 
 def create_app(qa: NewsQA) -> gr.Blocks:
     app = ChatApp(qa)
     with gr.Blocks(title="newsqa: ask the news") as demo:
-        overlay = gr.State(None)
+        overlay = gr.State(None, delete_callback=_drop_overlay)
         gr.Markdown("## newsqa · ask questions of the news, every sentence cited")
         stats = gr.Markdown(stats_line(qa), elem_id="nq-stats")
         with gr.Row():
@@ -228,6 +248,8 @@ def create_app(qa: NewsQA) -> gr.Blocks:
             trigger(app.respond, inputs, [chat, cards, question], api_visibility="private",
                     concurrency_id="ask", concurrency_limit=4)
         clear.click(lambda: ([], citations_html(None), ""), None, [chat, cards, question], api_visibility="private")
+        chat.clear(lambda: citations_html(None), None, cards, api_visibility="private")  # the chat's own trash icon
+        demo.load(app.refresh, None, [stats, sources], api_visibility="private")
         files.upload(app.upload, [files, overlay], [upload_status, overlay, sources, stats],
                      api_visibility="private", concurrency_id="upload", concurrency_limit=1)
         api_question.submit(app.api_ask, api_question, api_answer, api_name="ask",
@@ -238,6 +260,9 @@ def create_app(qa: NewsQA) -> gr.Blocks:
 
 def launch(index_dir: str | os.PathLike[str], **kwargs: Any) -> None:
     """Open the index and serve the chat (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are honoured)."""
-    qa = NewsQA.open(index_dir)
+    try:
+        qa = NewsQA.open(index_dir)
+    except StoreError as exc:
+        raise SystemExit(f"newsqa: {exc}") from None
     qa.embedder  # noqa: B018 - load the model before the first visitor, not during their question
     create_app(qa).launch(theme=THEME, css=CSS, max_file_size=f"{MAX_FILE_MB}mb", show_error=False, **kwargs)

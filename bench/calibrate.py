@@ -1,0 +1,71 @@
+"""Calibrate the abstention threshold (`AnswerSettings.min_support`) on the development set.
+
+Answers every question with abstention switched off, records the best sentence's score,
+and sweeps the threshold: a question abstains when its best score is below it. Prints,
+for each threshold, the share of answerable questions still answered, the abstention
+precision and recall on the unanswerable ones, and their balanced accuracy; the best
+balanced accuracy is the recommended threshold (ties go to the lower, answering more).
+
+Run: .venv/bin/python bench/calibrate.py --index index
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import write  # noqa: E402
+
+from newsqa import NewsQA  # noqa: E402
+from newsqa.evaluate import load_questions  # noqa: E402
+
+DEVSET = Path(__file__).resolve().parent / "devset.jsonl"
+
+
+def sweep(scores: list[tuple[bool, float]]) -> list[tuple[float, float, float, float, float]]:
+    """(threshold, answered share, abstention precision, abstention recall, balanced accuracy)."""
+    answerable = [s for ok, s in scores if ok]
+    unanswerable = [s for ok, s in scores if not ok]
+    rows = []
+    for step in range(20, 81):
+        t = step / 100
+        answered = sum(s >= t for s in answerable) / len(answerable)
+        true_abst = sum(s < t for s in unanswerable)
+        all_abst = true_abst + sum(s < t for s in answerable)
+        precision = true_abst / all_abst if all_abst else 1.0
+        recall = true_abst / len(unanswerable)
+        rows.append((t, answered, precision, recall, (answered + recall) / 2))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index", default="index")
+    parser.add_argument("--questions", default=str(DEVSET))
+    args = parser.parse_args()
+    qa = NewsQA.open(args.index)
+    qa.settings = replace(qa.settings, answer=replace(qa.settings.answer, min_support=0.0))
+    scores = []
+    for item in load_questions(args.questions):
+        answer = qa.ask(item["question"])
+        scores.append((bool(item["answerable"]), max((c.score for c in answer.citations), default=0.0)))
+    rows = sweep(scores)
+    best = max(rows, key=lambda r: (round(r[4], 6), -r[0]))
+    lines = ["| threshold | answered share | abstention precision | abstention recall | balanced accuracy |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {t:.2f} | {a:.3f} | {p:.3f} | {r:.3f} | {b:.3f} |" for t, a, p, r, b in rows if round(t * 100) % 2 == 0]
+    body = "\n".join([f"Index: {args.index}; {len(scores)} questions", "", *lines, "",
+                      f"Recommended min_support: {best[0]:.2f} (balanced accuracy {best[4]:.3f})"])
+    print(body)
+    print(f"\nwritten to {write('calibration', 'Abstention calibration', body)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""The files a new user and a hosted Space rely on stay consistent with the package."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+from conftest import ROOT
+
+
+def test_space_requirements_match_the_package_dependencies() -> None:
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    lines = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert "torch==2.13.0" in lines
+    assert sorted(d for d in deps if not d.startswith("torch")) == sorted(x for x in lines if not x.startswith("torch"))
+
+
+def test_readme_has_space_front_matter_and_the_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    front = readme.split("---")[1]
+    assert re.search(r"^sdk: gradio$", front, re.M) and re.search(r"^app_file: app.py$", front, re.M)
+    assert "make demo" in readme and "make test" in readme
+    assert "make test" in (ROOT / ".ci" / "run").read_text()

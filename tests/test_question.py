@@ -1,0 +1,90 @@
+"""Reading questions: validation, follow-up detection, and periods named in the question."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsqa.question import MAX_QUESTION_CHARS, is_follow_up, message_text, period, retrieval_query, validate
+
+NEWEST = "2017-03-30"
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What happened in March 2017?", ("2017-03-01", "2017-03-31")),
+    ("What did the minister say on 15 March 2017?", ("2017-03-15", "2017-03-15")),
+    ("What did the minister say on March 15, 2017?", ("2017-03-15", "2017-03-15")),
+    ("Who resigned in 2016?", ("2016-01-01", "2016-12-31")),
+    ("What happened during the month of February 2017?", ("2017-02-01", "2017-02-28")),
+    ("What changed last December?", ("2016-12-01", "2016-12-31")),
+    ("What happened in December?", ("2016-12-01", "2016-12-31")),
+    ("What happened in March?", ("2017-03-01", "2017-03-31")),
+    ("What happened last March?", ("2016-03-01", "2016-03-31")),
+    ("What happened last year?", ("2016-01-01", "2016-12-31")),
+    ("What happened last month?", ("2017-02-01", "2017-02-28")),
+    ("What happened since January 2017?", ("2017-01-01", "")),
+    ("What happened before 2017?", ("", "2016-12-31")),
+])
+def test_period_named_in_question(question: str, expected: tuple[str, str]) -> None:
+    found = period(question, NEWEST)
+    assert found is not None
+    assert (found.date_from, found.date_to) == expected
+
+
+@pytest.mark.parametrize("question", [
+    "Who won the 2016 Super Bowl?",  # a year that names an event, not a period
+    "Why did the US sanction Turkey?",
+    "What did the G20 say about 2030 targets?",
+    "What may happen next?",  # "may" the verb
+    "How many people live in Marchmont?",
+])
+def test_no_period(question: str) -> None:
+    assert period(question, NEWEST) is None
+
+
+def test_relative_period_needs_a_newest_date() -> None:
+    assert period("What happened last year?", "") is None
+    assert period("What happened in 2016?", "") is not None
+
+
+@pytest.mark.parametrize("question, follow", [
+    ("And when were they imposed?", True),
+    ("What about Russia?", True),
+    ("Why?", True),
+    ("How much did it cost?", True),
+    ("Why did the US sanction Turkey?", False),
+    ("How many people died in the earthquake in central Italy?", False),
+    ("When did Theresa May trigger Article 50?", False),
+])
+def test_follow_up_detection(question: str, follow: bool) -> None:
+    assert is_follow_up(question) is follow
+
+
+def test_retrieval_query_goes_back_to_the_standalone_question() -> None:
+    history = [
+        {"role": "user", "content": "Why did the US sanction Turkey?"},
+        {"role": "assistant", "content": "Because of the S-400."},
+        {"role": "user", "content": "When were they imposed?"},
+        {"role": "assistant", "content": "On 14 December."},
+    ]
+    assert retrieval_query("Who do they target?", history) == (
+        "Why did the US sanction Turkey? When were they imposed? Who do they target?")
+    assert retrieval_query("What did NATO say about Patriot missiles?", history) == (
+        "What did NATO say about Patriot missiles?")
+
+
+def test_message_text_reads_gradio_and_openai_shapes() -> None:
+    assert message_text("plain") == "plain"
+    assert message_text([{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]) == "a b"
+    assert message_text({"text": "x"}) == "x"
+    assert message_text(None) == ""
+
+
+def test_validate() -> None:
+    assert validate("  Why   did\tit happen?\n") == "Why did it happen?"
+    for bad in ("", "  \n", "\x00\x01"):
+        with pytest.raises(ValueError, match="empty"):
+            validate(bad)
+    with pytest.raises(ValueError, match=str(MAX_QUESTION_CHARS)):
+        validate("a" * (MAX_QUESTION_CHARS + 1))
+    with pytest.raises(ValueError, match="text"):
+        validate(42)  # type: ignore[arg-type]
