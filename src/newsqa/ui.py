@@ -73,16 +73,31 @@ def citations_html(answer: Answer | None) -> str:
         link = (f"<a href='{html.escape(url, quote=True)}' target='_blank' rel='noopener noreferrer nofollow'>"
                 f"{title}</a>") if url else title
         meta = " · ".join(html.escape(x) for x in (first.source, first.published) if x)
-        body = "".join(f"<blockquote>{_highlight(c)}</blockquote>" for c in quotes)
+        body = "".join(f"<blockquote>{passage}</blockquote>" for passage in _passages(quotes))
         cards.append(f"<div class='nq-card'><div><span class='nq-num'>[{number}]</span>{link}</div>"
                      f"<div class='nq-meta'>{meta}</div>{body}</div>")
     return "".join(cards)
 
 
-def _highlight(c: Citation) -> str:
-    at = c.start - c.context_start
-    before, quote, after = c.context[:at], c.context[at:at + len(c.quote)], c.context[at + len(c.quote):]
-    return f"{html.escape(before)}<mark>{html.escape(quote)}</mark>{html.escape(after)}"
+def _passages(quotes: list[Citation]) -> list[str]:
+    """The quotes of one article in their context, overlapping contexts merged so no sentence shows twice."""
+    merged: list[tuple[int, str, list[Citation]]] = []  # (start in article, text, quotes inside)
+    for c in sorted(quotes, key=lambda c: c.context_start):
+        if merged and c.context_start <= merged[-1][0] + len(merged[-1][1]):
+            start, text, inside = merged[-1]
+            text += c.context[start + len(text) - c.context_start:]
+            merged[-1] = (start, text, [*inside, c])
+        else:
+            merged.append((c.context_start, c.context, [c]))
+    out = []
+    for start, text, inside in merged:
+        parts, at = [], 0
+        for c in sorted(inside, key=lambda c: c.start):
+            begin, end = c.start - start, c.end - start
+            parts += [html.escape(text[at:begin]), f"<mark>{html.escape(text[begin:end])}</mark>"]
+            at = end
+        out.append("".join(parts) + html.escape(text[at:]))
+    return out
 
 
 def chat_text(answer: Answer) -> str:
@@ -127,7 +142,7 @@ class ChatApp:
         history = list(history or [])
         history.append({"role": "user", "content": _escape_text(message or "")})
         history.append({"role": "assistant", "content": "Searching the articles…"})
-        yield history, gr.skip(), ""
+        yield history, "<div class='nq-empty'>Searching the articles…</div>", ""
         filters = {"date_from": date_from or "", "date_to": date_to or "", "sources": sources or ()}
         earlier = [{"role": m["role"], "content": html.unescape(message_text(m.get("content")))}
                    for m in history[:-2]]

@@ -65,7 +65,7 @@ def abstention(hits: list[Hit], period: str = "") -> str:
     scope = f"The articles{' from ' + period if period else ''}"
     if not hits:
         return f"{scope} don't cover this: nothing in the index matches the question."
-    closest = "; ".join(f"\"{h.title}\" ({_outlet(h)})" for h in _distinct_articles(hits)[:3])
+    closest = "; ".join(f"\"{h.title}\", {_outlet(h)}" for h in _distinct_articles(hits)[:3])
     return f"{scope} don't say. The closest articles I found: {closest}."
 
 
