@@ -8,6 +8,7 @@ only a sentence that alone exceeds the model's limit is cut, at token boundaries
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from typing import Any
 
@@ -68,7 +69,8 @@ class Chunker:
             if j >= len(units):
                 break
             back, carried = j, 0  # carry trailing sentences into the next chunk as overlap
-            while back - 1 > i and carried + units[back - 1][1] <= self.overlap:
+            room = min(self.overlap, self.target - units[j][1])  # ... only if the next sentence fits beside them
+            while back - 1 > i and carried + units[back - 1][1] <= room:
                 back -= 1
                 carried += units[back][1]
             i = back
@@ -88,20 +90,33 @@ class Chunker:
                 units.extend(self._cut(text, span))
         return units
 
+    def _count(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
     def _cut(self, text: str, span: Span) -> list[tuple[Span, int]]:
-        """Cut an over-long sentence into pieces of at most `limit` tokens, between words where possible."""
+        """Cut an over-long sentence into pieces of at most `limit` tokens, between words where possible.
+
+        Pieces follow on from each other, so a character that makes no token (a stripped accent) is not
+        lost between them, and each is counted anew: the rest of a word cut in two can take more tokens.
+        """
         encoded = self.tokenizer(text[span.start:span.end], add_special_tokens=False, return_offsets_mapping=True)
         offsets = [(span.start + a, span.start + b) for a, b in encoded["offset_mapping"]]
+        starts = [a for a, _ in offsets]
+        # A piece may end where a token starts after the previous one ended (one Hangul syllable makes
+        # several tokens), best where a gap shows that a word starts.
+        cuts = [(a, a > end) for (_, end), (a, _) in zip(offsets, offsets[1:]) if a >= end] + [(span.end, True)]
+        tokens_before = [bisect.bisect_left(starts, at) for at, _ in cuts]
         pieces = []
-        first = 0
-        while first < len(offsets):
-            stop = min(first + self.limit, len(offsets))
-            if stop < len(offsets):
-                cut = stop
-                while cut > first + 1 and offsets[cut][0] == offsets[cut - 1][1]:
-                    cut -= 1  # the token at `cut` continues a word: back off to the word's start
-                stop = cut if cut > first + 1 else stop
-            start, end = offsets[first][0], offsets[stop - 1][1]
-            pieces.append((Span(start, end), stop - first))
-            first = stop
+        start, first = span.start, 0  # `first`: the first cut after `start`
+        while first < len(cuts):
+            budget = bisect.bisect_left(starts, start) + self.limit  # cuts with at most this many tokens before fit
+            last = max(first, bisect.bisect_right(tokens_before, budget, first) - 1)
+            k = next((k for k in range(last, first - 1, -1) if cuts[k][1]), last)
+            count = self._count(text[start:cuts[k][0]])
+            while count > self.limit and k > first:
+                k -= 1
+                count = self._count(text[start:cuts[k][0]])
+            end = cuts[k][0]
+            pieces.append((Span(start, start + len(text[start:end].rstrip())), count))
+            start, first = end, k + 1
         return pieces

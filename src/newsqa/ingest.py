@@ -64,6 +64,7 @@ def load_paths(paths: Iterable[str | os.PathLike[str]], field_map: dict[str, str
     for path in _walk(paths, result):
         result.files += 1
         absolute = os.path.abspath(path)  # rebuilds from another working directory still match
+        before = (len(result.articles), len(result.problems))
         try:
             for line, record in _LOADERS[_kind(path)](path, field_map or {}, result):
                 origin = absolute if line is None else f"{absolute}:{line}"
@@ -75,6 +76,8 @@ def load_paths(paths: Iterable[str | os.PathLike[str]], field_map: dict[str, str
             result.problems.append(Problem(str(path), _reason(exc)))  # records read before this are kept
         else:
             result.read_paths.add(absolute)
+            if (len(result.articles), len(result.problems)) == before:
+                result.problems.append(Problem(str(path), "no articles in the file"))
     return result
 
 
@@ -289,9 +292,8 @@ def _load_jsonl(path: Path, field_map: dict[str, str], result: IngestResult) -> 
             yield number, _remap(json.loads(line), field_map)
         except json.JSONDecodeError as exc:
             result.problems.append(Problem(str(path), f"malformed JSON ({exc.msg}: column {exc.colno})", number))
-        except (SkipRecord, RecursionError) as exc:
-            result.problems.append(Problem(str(path), _reason(exc) if isinstance(exc, RecursionError) else str(exc),
-                                           number))
+        except (ValueError, RecursionError) as exc:  # a record without text, too deep, a number too long
+            result.problems.append(Problem(str(path), _reason(exc), number))
 
 
 def _load_csv(path: Path, field_map: dict[str, str], result: IngestResult) -> Records:

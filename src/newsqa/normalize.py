@@ -15,7 +15,9 @@ import ftfy
 
 # Characters that are never text: C0/C1 controls except tab and newline, and Unicode
 # format characters such as zero-width spaces and bidi overrides.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Control characters that separate lines or records (vertical tab, form feed, file/group/record separators).
+_BREAKS = re.compile(r"[\x0b\x0c\x1c-\x1e]")
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 # "NATO ." -> "NATO."; an opening bracket keeps the space before it.
@@ -68,6 +70,7 @@ def normalize_text(text: str) -> str:
 def _normalize_once(text: str) -> str:
     text = ftfy.fix_text(text, normalization="NFC")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    text = _BREAKS.sub("\n", text)
     text = _INVISIBLE.sub("", text)
     text = _MANGLED_CLOSE_QUOTE.sub('" ', text)
     text = _MANGLED_CLOSE_QUOTE_END.sub('"', text)
