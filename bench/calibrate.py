@@ -3,8 +3,10 @@
 Answers every question with abstention switched off, records the best sentence's score,
 and sweeps the threshold: a question abstains when its best score is below it. Prints,
 for each threshold, the share of answerable questions still answered, the abstention
-precision and recall on the unanswerable ones, and their balanced accuracy; the best
-balanced accuracy is the recommended threshold (ties go to the lower, answering more).
+precision and recall on the unanswerable ones, and their balanced accuracy. The
+recommended threshold has the best balanced accuracy among those that still answer at
+least --min-answered of the answerable questions (default 0.9: a wrong abstention costs a
+reader an answer they could have checked; ties go to the lower threshold).
 
 Run: .venv/bin/python bench/calibrate.py --index index
 """
@@ -48,6 +50,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", default="index")
     parser.add_argument("--questions", default=str(DEVSET))
+    parser.add_argument("--min-answered", type=float, default=0.9)
     args = parser.parse_args()
     qa = NewsQA.open(args.index)
     qa.settings = replace(qa.settings, answer=replace(qa.settings.answer, min_support=0.0))
@@ -56,12 +59,15 @@ def main() -> int:
         answer = qa.ask(item["question"])
         scores.append((bool(item["answerable"]), max((c.score for c in answer.citations), default=0.0)))
     rows = sweep(scores)
-    best = max(rows, key=lambda r: (round(r[4], 6), -r[0]))
+    allowed = [r for r in rows if r[1] >= args.min_answered] or rows
+    best = max(allowed, key=lambda r: (round(r[4], 6), -r[0]))
     lines = ["| threshold | answered share | abstention precision | abstention recall | balanced accuracy |",
              "|---|---|---|---|---|"]
     lines += [f"| {t:.2f} | {a:.3f} | {p:.3f} | {r:.3f} | {b:.3f} |" for t, a, p, r, b in rows if round(t * 100) % 2 == 0]
     body = "\n".join([f"Index: {args.index}; {len(scores)} questions", "", *lines, "",
-                      f"Recommended min_support: {best[0]:.2f} (balanced accuracy {best[4]:.3f})"])
+                      f"Recommended min_support: {best[0]:.2f} (answers {best[1]:.3f} of answerable questions, "
+                      f"abstains on {best[3]:.3f} of unanswerable ones; balanced accuracy {best[4]:.3f}; "
+                      f"rule: best balanced accuracy answering at least {args.min_answered:.2f})"])
     print(body)
     print(f"\nwritten to {write('calibration', 'Abstention calibration', body)}")
     return 0

@@ -81,7 +81,7 @@ class Chunker:
         if not spans:
             return []
         counts = [len(ids) for ids in self.tokenizer(
-            [text[s.start:s.end] for s in spans], add_special_tokens=False)["input_ids"]]
+            [text[s.start:s.end] for s in spans], add_special_tokens=False, verbose=False)["input_ids"]]
         units: list[tuple[Span, int]] = []
         for span, count in zip(spans, counts):
             if count <= self.limit:
@@ -91,7 +91,7 @@ class Chunker:
         return units
 
     def _count(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def _cut(self, text: str, span: Span) -> list[tuple[Span, int]]:
         """Cut an over-long sentence into pieces of at most `limit` tokens, between words where possible.
@@ -99,7 +99,8 @@ class Chunker:
         Pieces follow on from each other, so a character that makes no token (a stripped accent) is not
         lost between them, and each is counted anew: the rest of a word cut in two can take more tokens.
         """
-        encoded = self.tokenizer(text[span.start:span.end], add_special_tokens=False, return_offsets_mapping=True)
+        encoded = self.tokenizer(text[span.start:span.end], add_special_tokens=False, return_offsets_mapping=True,
+                                 verbose=False)  # counting, not feeding the model: no length warning
         offsets = [(span.start + a, span.start + b) for a, b in encoded["offset_mapping"]]
         starts = [a for a, _ in offsets]
         # A piece may end where a token starts after the previous one ended (one Hangul syllable makes

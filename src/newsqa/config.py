@@ -42,8 +42,13 @@ class RetrievalSettings:
 class AnswerSettings:
     passages: int = 6  # retrieved chunks the answer is drawn from
     max_sentences: int = 4
-    rerank: int = 10  # best sentences (by words and passage rank) re-scored with the embedding model
-    min_support: float = 0.45  # below this best-sentence score the answer abstains (see docs/abstention.md)
+    rerank: int = 12  # sentences scored with the embedding model (the cost of an answer)
+    meaning_weight: float = 0.6  # a sentence's own match: this much meaning (cosine), the rest word overlap
+    article_weight: float = 0.5  # share of a sentence's score that is the best match in its article
+    name_weight: float = 0.3  # score lost by an article that mentions none of the question's names
+    keep_within: float = 0.7  # further sentences of the best article must score this share of the best
+    keep_other_within: float = 0.9  # sentences of other articles must come this close
+    min_support: float = 0.48  # below this best score the answer abstains (bench/calibrate.py, docs/abstention.md)
     duplicate_similarity: float = 0.85  # sentences closer than this to a chosen one are left out
 
 
@@ -62,6 +67,14 @@ class Settings:
     def from_dict(cls, data: dict[str, Any]) -> Settings:
         """Read settings back from a manifest, ignoring keys this version does not know."""
         return _from_dict(cls, data)
+
+    def built_with(self, stored: dict[str, Any]) -> Settings:
+        """These settings, with the build-time parts (model, chunking, vectors) an index was made with.
+
+        Retrieval and answer settings act at question time, so they stay this object's own.
+        """
+        built = Settings.from_dict(stored)
+        return replace(self, embedding=built.embedding, chunking=built.chunking, index=built.index)
 
     def with_model(self, model: str | None) -> Settings:
         if not model:

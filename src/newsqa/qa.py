@@ -43,13 +43,15 @@ class NewsQA:
     # ------------------------------------------------------------------ making and opening
 
     @classmethod
-    def open(cls, index_dir: PathLike = "index", model: str | None = None) -> NewsQA:
-        """Open an existing index. `model`, when given, must be the one it was built with."""
+    def open(cls, index_dir: PathLike = "index", model: str | None = None,
+             settings: Settings | str | None = None) -> NewsQA:
+        """Open an existing index. `model`, when given, must be the one it was built with;
+        `settings` (or a preset name) sets retrieval and answering, the index its build-time parts."""
         index_dir = Path(index_dir)
         manifest = read_manifest(index_dir)
         if model:
             check_model(manifest, model, None, index_dir)
-        qa = cls(index_dir, Settings.from_dict(manifest.get("settings", {})))
+        qa = cls(index_dir, _settings(settings).built_with(manifest.get("settings", {})))
         qa._reader = Reader(index_dir)
         return qa
 
@@ -62,11 +64,11 @@ class NewsQA:
         The report of what was done is `qa.last_report`.
         """
         index_dir = Path(index_dir)
-        settings = preset(settings) if isinstance(settings, str) else settings or Settings()
+        settings = _settings(settings)
         if (index_dir / "manifest.json").exists():
             manifest = read_manifest(index_dir)
             check_model(manifest, settings.embedding.model, None, index_dir)
-            settings = Settings.from_dict(manifest.get("settings", {}))  # chunks must match the stored ones
+            settings = settings.built_with(manifest.get("settings", {}))  # chunks must match the stored ones
         qa = cls(index_dir, settings)
         qa.add(paths, field_map=field_map, progress=progress)
         return qa
@@ -199,6 +201,10 @@ class NewsQA:
             except ValueError as exc:
                 result.problems.append(Problem(f"article {number} ({article.id or 'no id'})", str(exc)))
         return result
+
+
+def _settings(value: Settings | str | None) -> Settings:
+    return preset(value) if isinstance(value, str) else value or Settings()
 
 
 class _Clock:

@@ -11,8 +11,6 @@ from ..store import Reader
 from ..types import Citation, Hit, Span
 
 _CONTEXT_SENTENCES = 1  # sentences shown on each side of a quote
-_LOWER_FIRST = frozenset("the a an this that these those it its he she they his her their in on at for after "
-                         "before during since when while as with by from of there some many most".split())
 
 
 @dataclass
@@ -35,7 +33,7 @@ class Candidate:
 def compose(chosen: list[Candidate], reader: Reader) -> tuple[str, list[Citation]]:
     """Answer text and citations. Sentences are grouped by article (best article first) and kept
     in article order; each article gets one number. When more than one article speaks, each
-    group is attributed to its outlet and date, so the reader sees who said what and when."""
+    group opens with its outlet and date, so the reader sees who said what and when."""
     groups: dict[str, list[Candidate]] = {}
     for item in chosen:
         groups.setdefault(item.hit.article_id, []).append(item)
@@ -50,7 +48,7 @@ def compose(chosen: list[Candidate], reader: Reader) -> tuple[str, list[Citation
             quote = article.text[item.span.start:item.span.end]
             sentence = quote
             if attribute and i == 0:
-                sentence = f"According to {_outlet(item.hit)}, {_lower_first(quote)}"
+                sentence = f"{_reported(item.hit)} {quote}"
             parts.append(f"{sentence} [{number}]")
             ctx_start, ctx_end = _context(spans, item.span)
             citations.append(Citation(
@@ -83,11 +81,10 @@ def _outlet(hit: Hit) -> str:
     return f"{who} ({when})" if when else who
 
 
-def _lower_first(sentence: str) -> str:
-    first, _, rest = sentence.partition(" ")
-    if first.lower() in _LOWER_FIRST and first[:1].isupper() and not first.isupper():
-        return first[0].lower() + first[1:] + (" " + rest if rest else "")
-    return sentence
+def _reported(hit: Hit) -> str:
+    """"tass.com reported on 15 March 2017:" — who said it and when, leaving the quote untouched."""
+    when = f" on {human_date(hit.published)}" if hit.published else ""
+    return f"{hit.source} reported{when}:" if hit.source else f"Reported{when}:" if when else "An article reports:"
 
 
 def _context(spans: list[Span], quote: Span) -> tuple[int, int]:

@@ -41,6 +41,8 @@ _CUES = {
                re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|"
                           r"millions?|billions?|half|percent)\b", re.I)),
     "who": (re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b"), re.compile(r"\b[A-Z][a-z]{2,}\b")),
+    "how": (re.compile(r"\b(by|using|through|via|with the help of|in order to|so that)\b", re.I),
+            re.compile(r"\b(with|after|when|from)\b", re.I)),
 }
 _CUE_WEIGHT = (0.12, 0.05)
 
@@ -48,7 +50,8 @@ _CUE_WEIGHT = (0.12, 0.05)
 def question_kind(question: str) -> str:
     w = words(question)
     head = " ".join(w[:3])
-    if "why" in w[:3] or "reason" in w or "reasons" in w or head.startswith("what caused"):
+    if ("why" in w[:3] or "reason" in w or "reasons" in w or "behind" in w
+            or head.startswith(("what caused", "what led", "what prompted", "what made", "how come"))):
         return "why"
     if "when" in w[:2] or head.startswith(("what date", "what time", "what year", "what day")):
         return "when"
@@ -56,7 +59,18 @@ def question_kind(question: str) -> str:
         return "number"
     if "who" in w[:2]:
         return "who"
+    if w[:1] == ["how"]:
+        return "how"
     return ""
+
+
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]*[a-z0-9]\w*|\b\d[\d,.]*\b")
+
+
+def named_terms(question: str) -> set[str]:
+    """Stemmed names and numbers of a question (capitalized words not opening it): what an article
+    must mention to be about the question's subject at all."""
+    return {t for match in _NAME.findall(question) for t in terms(match)}
 
 
 def cue_strength(kind: str, sentence: str) -> float:
@@ -83,6 +97,7 @@ class ExtractiveAnswerer:
         self.reader = reader
         self.embedder = embedder
         self.settings = settings
+        self._texts: dict[str, str] = {}  # article texts of the current candidates
 
     def choose(self, question: str, query: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Candidate]:
         """The sentences that answer, best first; empty when none answers well enough."""
@@ -92,52 +107,71 @@ class ExtractiveAnswerer:
         kind = question_kind(question)
         self._score_words(candidates, query, question)
         shortlist = self._shortlist(candidates, kind)
+        settings = self.settings
         for c, v in zip(shortlist, self.embedder.encode([c.text for c in shortlist])):
             c.vector = v
             c.meaning = float(v @ query_vector)
-            c.own = 0.6 * c.meaning + 0.4 * c.lexical
+            c.own = settings.meaning_weight * c.meaning + (1 - settings.meaning_weight) * c.lexical
         best_in_article: dict[str, float] = {}
         for c in shortlist:
             best_in_article[c.hit.article_id] = max(best_in_article.get(c.hit.article_id, 0.0), c.own)
+        names = named_terms(question)
+        coverage = {a: self._coverage(a, names) for a in best_in_article}
         for c in shortlist:
             c.cue = cue_strength(kind, c.text)
-            c.score = 0.5 * c.own + 0.5 * best_in_article[c.hit.article_id] + c.cue
+            c.score = ((1 - settings.article_weight) * c.own + settings.article_weight * best_in_article[c.hit.article_id]
+                       + c.cue)
+            # An article that never mentions a name the question asks about is not about it.
+            c.score *= 1 - settings.name_weight * (1 - coverage[c.hit.article_id])
         shortlist.sort(key=lambda c: -c.score)
         best = shortlist[0]
-        if best.score < self.settings.min_support:
+        if best.score < settings.min_support:
             return []
         chosen = [best]
         for c in shortlist[1:]:
-            if len(chosen) >= self.settings.max_sentences:
+            if len(chosen) >= settings.max_sentences:
                 break
-            if c.score < max(self.settings.min_support, 0.8 * best.score):
-                break
+            same_article = c.hit.article_id == best.hit.article_id
+            if c.score < max(settings.min_support, (settings.keep_within if same_article
+                                                    else settings.keep_other_within) * best.score):
+                continue  # another article must come close to the best to be cited beside it
             if kind and not c.cue:
                 continue  # a typed question wants the reason / date / number, not more background
-            if any(float(c.vector @ o.vector) > self.settings.duplicate_similarity for o in chosen):
+            if any(float(c.vector @ o.vector) > settings.duplicate_similarity for o in chosen):
                 continue  # says again what a chosen sentence says (often another outlet's copy)
             chosen.append(c)
         return chosen
 
     def _shortlist(self, candidates: list[Candidate], kind: str) -> list[Candidate]:
-        """The few sentences worth embedding: the best by words and passage rank, plus sentences
-        with the question kind's cue from the best passages (they seldom share the question's words)."""
+        """The few sentences worth embedding: the best by words and passage rank, the sentences
+        right after the best few of those (news often answers in the next sentence), and, for a
+        typed question, sentences with its cue from the best passages (they seldom share the
+        question's words)."""
         ranked = sorted(candidates, key=lambda c: -c.lexical - 0.3 / (1 + c.hit_rank))
         size = self.settings.rerank
-        shortlist = ranked[: size - _CUE_SHORTLIST] if kind else ranked[:size]
-        if kind:
-            taken = {id(c) for c in shortlist}
-            cued = [c for c in ranked if id(c) not in taken and cue_strength(kind, c.text) > 0]
-            cued.sort(key=lambda c: (c.hit_rank, -cue_strength(kind, c.text), -c.lexical))
-            extra = cued[:_CUE_SHORTLIST]
-            shortlist += extra
-            shortlist += [c for c in ranked if id(c) not in taken and c not in extra][: size - len(shortlist)]
+        shortlist = ranked[: size // 2]
+        by_place = {(c.hit.article_id, c.position): c for c in candidates}
+        followers = [by_place.get((c.hit.article_id, c.position + 1)) for c in shortlist[:3]]
+        cued = sorted((c for c in ranked if cue_strength(kind, c.text) > 0),
+                      key=lambda c: (c.hit_rank, -cue_strength(kind, c.text), -c.lexical)) if kind else []
+        for c in [*followers, *cued[:_CUE_SHORTLIST], *ranked]:
+            if len(shortlist) >= size:
+                break
+            if c is not None and all(c is not o for o in shortlist):
+                shortlist.append(c)
         return shortlist
+
+    def _coverage(self, article_id: str, names: set[str]) -> float:
+        """Share of the question's names that the article mentions anywhere (1.0 without names)."""
+        if not names:
+            return 1.0
+        present = set(terms(self._texts.get(article_id, "")))
+        return len(names & present) / len(names)
 
     def _candidates(self, hits: list[Hit]) -> list[Candidate]:
         seen: set[tuple[str, int]] = set()
         out: list[Candidate] = []
-        texts: dict[str, str] = {}
+        texts = self._texts = {}
         for rank, hit in enumerate(hits):
             if hit.article_id not in texts:
                 article = self.reader.article(hit.article_id)
