@@ -8,7 +8,7 @@ import platform
 from importlib.metadata import version
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(os.environ.get("NEWSQA_BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 
 
 def machine() -> str:

@@ -215,7 +215,7 @@ QUESTIONS = st.one_of(
 )
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(question=QUESTIONS)
 def test_generated_questions_get_answer_or_value_error(qa: NewsQA, question: str) -> None:

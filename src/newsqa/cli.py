@@ -176,11 +176,12 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .corpora import demo_articles
+    from .corpora import DESCRIPTION, demo_articles
     from .qa import NewsQA
 
-    articles = demo_articles("News100" if args.small else "NewsArticles")
-    report = NewsQA.build(articles, args.index, settings="compact", progress=not args.quiet).last_report
+    name = "News100" if args.small else "NewsArticles"
+    report = NewsQA.build(demo_articles(name), args.index, settings="compact", progress=not args.quiet,
+                          description=DESCRIPTION.format(name=name)).last_report
     assert report is not None
     print(report.summary())
     return 0

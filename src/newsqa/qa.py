@@ -58,7 +58,7 @@ class NewsQA:
     @classmethod
     def build(cls, paths: Iterable[PathLike | Article], index_dir: PathLike = "index",
               settings: Settings | str | None = None, field_map: dict[str, str] | None = None,
-              progress: bool = False) -> NewsQA:
+              progress: bool = False, description: str | None = None) -> NewsQA:
         """Create an index, or bring an existing one up to date, from files, folders and articles.
 
         The report of what was done is `qa.last_report`.
@@ -70,20 +70,24 @@ class NewsQA:
             check_model(manifest, settings.embedding.model, None, index_dir)
             settings = settings.built_with(manifest.get("settings", {}))  # chunks must match the stored ones
         qa = cls(index_dir, settings)
-        qa.add(paths, field_map=field_map, progress=progress)
+        qa.add(paths, field_map=field_map, progress=progress, description=description)
         return qa
 
     # ------------------------------------------------------------------ changing
 
     def add(self, items: Iterable[PathLike | Article], field_map: dict[str, str] | None = None,
-            progress: bool = False, on_progress: Callable[[int, int], None] | None = None) -> indexing.BuildReport:
-        """Add files, folders or `Article`s; changed articles are re-embedded, unchanged ones skipped."""
+            progress: bool = False, on_progress: Callable[[int, int], None] | None = None,
+            description: str | None = None) -> indexing.BuildReport:
+        """Add files, folders or `Article`s; changed articles are re-embedded, unchanged ones skipped.
+        `description` (what the index holds, in words) goes into the manifest."""
         embedder = self.embedder  # loaded before the clock starts: the report times the pipeline
         started = time.perf_counter()
         ingested = self._ingest(items, field_map)
         report = indexing.BuildReport(files=ingested.files, problems=list(ingested.problems))
         model = {"name": embedder.name, "dimension": embedder.dimension, "max_tokens": embedder.max_tokens}
         with self._write_lock, Writer.begin(self.index_dir, model, self.settings.to_dict()) as writer:
+            if description is not None and description != writer.description:
+                writer.description, writer.dirty = description, True
             plan = indexing.plan(ingested.articles, writer, ingested.read_paths, report)
             chunker = Chunker(embedder.tokenizer, embedder.max_tokens, self.settings.chunking)
             indexing.apply(plan, writer, chunker, embedder, report, progress=progress, on_progress=on_progress)

@@ -47,10 +47,8 @@ CREATE TABLE articles (
     origin_file TEXT NOT NULL,
     added_at TEXT NOT NULL
 );
-CREATE INDEX articles_dedupe ON articles(dedupe_key);
 CREATE INDEX articles_published ON articles(published);
 CREATE INDEX articles_source ON articles(source);
-CREATE INDEX articles_origin_file ON articles(origin_file);
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
@@ -225,6 +223,7 @@ class Writer:
         self.previous = manifest
         self.model = model
         self.settings = settings
+        self.description = (manifest or {}).get("description", "")  # what the index holds, in words
         self.generation = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.db_path = index_dir / f"newsqa-{self.generation}.sqlite"
         self.vectors_path = index_dir / f"vectors-{self.generation}.faiss"
@@ -340,9 +339,14 @@ class Writer:
     def _commit(self) -> None:
         self.db.commit()
         counts = self.db.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT NULLIF(source, '')) FROM articles").fetchone()
+            "SELECT COUNT(*), COUNT(DISTINCT NULLIF(source, '')), MIN(NULLIF(published, '')), "
+            "MAX(NULLIF(published, '')) FROM articles").fetchone()
         chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        # Merge the keyword index's segments and drop free pages: the generation is final from here on.
+        self.db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
         self.db.execute("PRAGMA optimize")
+        self.db.commit()
+        self.db.execute("VACUUM")
         self.db.close()
         if chunks != self.vectors.ntotal:
             raise RuntimeError(f"internal error: {chunks} chunks but {self.vectors.ntotal} vectors; index unchanged")
@@ -354,7 +358,9 @@ class Writer:
             "newsqa_version": __version__,
             "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "model": self.model,
+            "description": self.description,
             "counts": {"articles": counts[0], "chunks": chunks, "sources": counts[1]},
+            "date_range": [counts[2] or "", counts[3] or ""],
             "faiss": {"type": _faiss_type(self.vectors), "vectors": self.vectors.ntotal},
             "settings": self.settings,
             "files": {"database": self.db_path.name, "vectors": self.vectors_path.name},

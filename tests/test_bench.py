@@ -1,0 +1,68 @@
+"""Each benchmark script runs end to end on a tiny slice, so the scripts cannot rot."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsqa import NewsQA
+
+from conftest import DATA, ROOT, SAMPLE
+
+QUESTIONS = DATA / "questions.jsonl"
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bench") / "index"
+    NewsQA.build([SAMPLE, DATA / "news"], path)
+    return path
+
+
+def run(script: str, *args: str, results: Path) -> str:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NEWSQA_BENCH_RESULTS": str(results)}
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], capture_output=True, text=True,
+                          env=env, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_answers_benchmark(index: Path, tmp_path: Path) -> None:
+    out = run("answers.py", "--index", str(index), "--questions", str(QUESTIONS), results=tmp_path)
+    assert "| quote_validity | 1.000 |" in out
+    assert "| fact_recall |" in out and "| abstention_recall |" in out
+    assert (tmp_path / "answers.md").read_text().count("|") > 20
+
+
+def test_calibration_sweep(index: Path, tmp_path: Path) -> None:
+    out = run("calibrate.py", "--index", str(index), "--questions", str(QUESTIONS), results=tmp_path)
+    assert "Recommended min_support:" in out and (tmp_path / "calibration.md").exists()
+
+
+def test_query_speed(index: Path, tmp_path: Path) -> None:
+    out = run("speed.py", "query", "--index", str(index), "--questions", str(QUESTIONS), "--rounds", "1",
+              results=tmp_path)
+    assert "| search | 3 |" in out and "| ask | 3 |" in out
+
+
+def test_load(index: Path, tmp_path: Path) -> None:
+    out = run("load.py", "--index", str(index), "--users", "4", "--questions-per-user", "2", results=tmp_path)
+    assert "| 8/8 | 0 |" in out
+
+
+def test_retrieval_benchmark_on_news100(tmp_path: Path) -> None:
+    from newsqa.corpora import news_records
+
+    index = tmp_path / "news100"
+    NewsQA.build([r.article for r in news_records("News100")], index)
+    out = run("retrieval.py", "--index", str(index), "--corpus", "News100", "--sample", "20",
+              "--systems", "newsqa,bm25,minilm", results=tmp_path)
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "(20)" in line]
+    assert len(rows) == 6  # three systems x titles and subtitles
+    recall5 = {(r.split("|")[1].strip(), r.split("|")[2].split()[0]): float(r.split("|")[4]) for r in rows}
+    assert all(0.0 <= v <= 1.0 for v in recall5.values())
+    assert recall5[("newsqa", "title")] >= 0.5  # titles find their own article among 100
