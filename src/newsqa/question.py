@@ -3,7 +3,8 @@
 A follow-up ("And when were they imposed?") borrows the earlier questions of the
 conversation for retrieval; a question that stands on its own does not. A
 period the question names ("in March 2017", "last December") becomes a date
-filter, read relative to the newest article in the index.
+filter, read relative to the newest article in the index, that also keeps the
+weeks after the period in which it was still reported.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
-_PREP = r"\b(?P<prep>in|during|on|of|since|after|from|before|until|by|throughout)\s+(?:the\s+)?(?:(?:month|year)\s+of\s+)?"
+_PREP = r"\b(?P<prep>in|during|on|since|after|from|before|until|by|throughout)\s+(?:the\s+)?(?:(?:month|year)\s+of\s+)?"
 _PERIODS = [re.compile(p, re.I) for p in (
     _PREP + _DAY + r"\s+" + _MONTH + r",?\s+" + _YEAR + r"\b",
     _PREP + _MONTH + r"\s+" + _DAY + r",?\s+" + _YEAR + r"\b",
@@ -107,8 +108,15 @@ def period(question: str, newest: str) -> Filters | None:
                     return Filters(date_to=(start - dt.timedelta(days=1)).isoformat())
                 if prep in ("until", "by"):
                     return Filters(date_to=end.isoformat())
-                return Filters(date_from=start.isoformat(), date_to=end.isoformat())
+                return Filters(date_from=start.isoformat(), date_to=(end + _reporting_lag(start, end)).isoformat())
     return None
+
+
+def _reporting_lag(start: dt.date, end: dt.date) -> dt.timedelta:
+    """News of a period is published during it and for a while after: a day's events for two weeks,
+    a month's for another month, a year's (annual results, reviews) for another quarter."""
+    days = (end - start).days + 1
+    return dt.timedelta(days=14 if days == 1 else 31 if days <= 31 else 92)
 
 
 def _range(parts: dict[str, str | None], today: dt.date | None) -> tuple[dt.date, dt.date, str | None] | None:
