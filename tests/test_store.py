@@ -164,6 +164,7 @@ def test_build_writes_database_vectors_and_manifest(template: NewsQA, embedder) 
     assert n_articles == articles
     assert m["counts"] == {"articles": n_articles, "chunks": n_chunks, "sources": n_sources}
     assert m["faiss"]["vectors"] == n_chunks == template.reader.vectors.ntotal
+    assert m["faiss"]["type"] == "IDMap2,Flat"  # the default stores float32 vectors
     assert template.reader.vectors.d == embedder.dimension
 
     report = template.last_report
@@ -626,7 +627,7 @@ def test_missing_index_is_not_found(tmp_path: Path) -> None:
 def test_compact_preset_stores_float16_vectors_and_keeps_them(tmp_path: Path, corpus: Path, embedder) -> None:
     qa = NewsQA.build([corpus], tmp_path / "index", settings="compact")
     m = manifest(qa.index_dir)
-    assert m["settings"]["index"]["vectors"] == "float16" and "ScalarQuantizer" in m["faiss"]["type"]
+    assert m["settings"]["index"]["vectors"] == "float16" and m["faiss"]["type"] == "IDMap2,SQfp16"
     assert nearest_article(qa, embedder, "Veltron picked Amsel for its new semiconductor plant.") == "wire-chips"
     qa.add([Article(text="Snow closed the mountain pass on Friday.", id="snow")])
     assert manifest(qa.index_dir)["faiss"]["type"] == m["faiss"]["type"]  # later writes keep the stored settings

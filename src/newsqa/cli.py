@@ -218,7 +218,7 @@ def _info(args: argparse.Namespace) -> int:
           f"dates     {first or '?'} to {last or '?'}\n"
           f"model     {info['model']} ({info['dimension']}-d, FAISS {info['faiss']})\n"
           f"size      {info['bytes'] / 1e6:.1f} MB\n"
-          f"built     {info['built_at']}")
+          f"built     {info['built_at']}" + (f"\nholds     {info['description']}" if info["description"] else ""))
     return 0
 
 

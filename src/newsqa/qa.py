@@ -114,6 +114,7 @@ class NewsQA:
         manifest = reader.manifest
         return {
             "index": str(self.index_dir),
+            "description": manifest.get("description", ""),
             **reader.stats(),
             "model": manifest["model"]["name"],
             "dimension": manifest["model"]["dimension"],

@@ -386,8 +386,11 @@ class Writer:
 
 
 def _faiss_type(index: faiss.Index) -> str:
-    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
-    return f"IDMap2,{type(inner).__name__}"
+    """The FAISS factory string of the index, e.g. "IDMap2,SQfp16"."""
+    inner = faiss.downcast_index(index.index)
+    if isinstance(inner, faiss.IndexScalarQuantizer) and inner.sq.qtype == faiss.ScalarQuantizer.QT_fp16:
+        return _FAISS_TYPES["float16"]
+    return _FAISS_TYPES["float32"] if isinstance(inner, faiss.IndexFlat) else f"IDMap2,{type(inner).__name__}"
 
 
 def _remove_orphans(index_dir: Path, manifest: dict[str, Any] | None) -> None:
