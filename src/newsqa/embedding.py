@@ -7,9 +7,11 @@ sentence-transformers name or local path is passed through unchanged.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -46,19 +48,27 @@ class Embedder:
         self.name = model
         self.batch_size = batch_size
         self._model = SentenceTransformer(resolve_model(model), device=device)
-        self._lock = threading.Lock()  # a fast tokenizer fails ("Already borrowed") when two threads share it
+        self._turn = _Turn()  # one caller at a time: a fast tokenizer fails ("Already borrowed") when shared
+        self._local = threading.local()
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)
 
     @property
     def tokenizer(self):  # noqa: ANN201 - a transformers tokenizer
-        return self._model.tokenizer
+        """A copy of the model's tokenizer for this thread, for counting tokens: the model's own
+        is in use by `encode` (with padding and truncation set), and a fast tokenizer shared by
+        two threads fails or mixes their settings."""
+        copy_ = getattr(self._local, "tokenizer", None)
+        if copy_ is None:
+            copy_ = self._local.tokenizer = copy.deepcopy(self._model.tokenizer)
+        return copy_
 
     def encode(self, texts: Sequence[str], progress: bool = False,
                on_progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Vectors for `texts`, in order. Long inputs go in length-sorted blocks so padding
         stays small and progress (a tqdm bar, and/or `on_progress(done, total)`) can be shown."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        bulk = len(texts) > self.batch_size  # a build, not a question: it yields to questions between batches
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         block = self.batch_size * 8
         with tqdm(total=len(texts), desc="Embedding", unit="chunk", disable=not progress) as bar:
@@ -66,10 +76,36 @@ class Embedder:
                 ids = order[first:first + block]
                 for start in range(0, len(ids), self.batch_size):
                     batch = ids[start:start + self.batch_size]
-                    with self._lock:  # held one batch at a time, so questions are not stuck behind a build
+                    with self._turn(bulk):
                         vectors[batch] = self._model.encode([texts[i] for i in batch], batch_size=self.batch_size,
                                                             normalize_embeddings=True, convert_to_numpy=True)
                 bar.update(len(ids))
                 if on_progress:
                     on_progress(first + len(ids), len(texts))
         return vectors
+
+
+class _Turn:
+    """Exclusive use of the model, where a question waiting for it goes before a build's next batch,
+    so answers keep flowing while an upload is being embedded (a plain Lock lets the build re-take
+    it at once, batch after batch)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._questions_waiting = 0
+
+    @contextlib.contextmanager
+    def __call__(self, bulk: bool) -> Iterator[None]:
+        with self._cond:
+            self._questions_waiting += not bulk
+            while self._busy or (bulk and self._questions_waiting):
+                self._cond.wait()
+            self._questions_waiting -= not bulk
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
