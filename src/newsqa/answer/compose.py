@@ -43,7 +43,7 @@ def compose(chosen: list[Candidate], reader: Reader) -> tuple[str, list[Citation
     for number, (article_id, items) in enumerate(groups.items(), start=1):
         article = reader.article(article_id)
         assert article is not None
-        spans = [s for _, s in reader.sentences_in(article_id, 0, len(article.text))]
+        spans = reader.sentences(article_id)
         for i, item in enumerate(sorted(items, key=lambda c: c.position)):
             quote = article.text[item.span.start:item.span.end]
             sentence = quote
