@@ -52,10 +52,11 @@ def make_queries(records: list[NewsRecord], sample: int) -> dict[str, list[tuple
 
 def newsqa_system(index: str) -> Search:
     qa = NewsQA.open(index)
+    per_article = qa.settings.retrieval.max_per_article  # hits are chunks: ask for enough to hold k articles
 
     def search(query: str, k: int) -> list[str]:
         ids: list[str] = []
-        for hit in qa.search(query, k=k):
+        for hit in qa.search(query, k=k * per_article):
             if hit.article_id not in ids:
                 ids.append(hit.article_id)
         return ids[:k]

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsqa import NewsQA
+from newsqa.config import Settings
 
 from conftest import DATA, SAMPLE
 
@@ -131,6 +133,19 @@ def test_search_explains_hits_and_caps_per_article(qa: NewsQA) -> None:
         per_article[h.article_id] = per_article.get(h.article_id, 0) + 1
     assert max(per_article.values()) <= qa.settings.retrieval.max_per_article
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # Keyword evidence is the article's: every chunk of an article carries the same BM25 rank and score.
+    for a in per_article:
+        assert len({(h.keyword_rank, h.keyword_score) for h in hits if h.article_id == a}) == 1
+    # A word found in one article only puts that article first, even when its meaning is vague.
+    assert "S-400" in qa.search("Demir", k=3)[0].title
+
+
+def test_reciprocal_rank_fusion_is_an_option(qa: NewsQA) -> None:
+    rrf = NewsQA.open(qa.index_dir, settings=replace(
+        Settings(), retrieval=replace(Settings().retrieval, fusion="rrf")))
+    hits = rrf.search(SANCTION_QUESTION, k=4)
+    assert "S-400" in hits[0].title
+    assert hits[0].score == pytest.approx(0.5 / (60 + hits[0].dense_rank) + 0.5 / (60 + hits[0].keyword_rank))
 
 
 @pytest.mark.parametrize("bad, message", [

@@ -177,7 +177,7 @@ def test_remove_deletes_articles_and_their_vectors(cli_built: SimpleNamespace, t
     _, index = copy_of(cli_built, tmp_path)
     before = manifest(index)
     gone = query(index, "SELECT COUNT(*) FROM chunks WHERE article_id IN ('wire-chips', 'council-budget-2024')")[0][0]
-    assert query(index, "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'Veltron'")
+    assert query(index, "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'Veltron'")
     result = newsqa("remove", "wire-chips", "council-budget-2024", "--index", index, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     articles = corpus_size()[1] - 2
@@ -186,4 +186,4 @@ def test_remove_deletes_articles_and_their_vectors(cli_built: SimpleNamespace, t
     assert after["counts"]["articles"] == articles
     assert after["faiss"]["vectors"] == after["counts"]["chunks"] == before["counts"]["chunks"] - gone
     assert query(index, "SELECT id FROM articles WHERE id IN ('wire-chips', 'council-budget-2024')") == []
-    assert query(index, "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'Veltron'") == []
+    assert query(index, "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'Veltron'") == []

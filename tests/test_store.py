@@ -54,10 +54,10 @@ def faiss_ids(qa: NewsQA) -> set[int]:
 
 
 def keyword_articles(index: Path, word: str) -> set[str]:
-    """Articles whose chunks the FTS5 index matches for `word`."""
+    """Articles the FTS5 index matches for `word`."""
     with database(index) as db:
-        rows = db.execute("SELECT c.article_id FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
-                          "WHERE chunks_fts MATCH ?", (word,))
+        rows = db.execute("SELECT a.id FROM articles_fts f JOIN articles a ON a.n = f.rowid "
+                          "WHERE articles_fts MATCH ?", (word,))
         return {r[0] for r in rows}
 
 
@@ -157,7 +157,7 @@ def test_build_writes_database_vectors_and_manifest(template: NewsQA, embedder) 
 
     with database(index) as db:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert {"articles", "chunks", "sentences", "chunks_fts"} <= tables
+        assert {"articles", "chunks", "sentences", "articles_fts"} <= tables
         n_articles = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         n_chunks = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         n_sources = db.execute("SELECT COUNT(DISTINCT source) FROM articles").fetchone()[0]
@@ -606,6 +606,17 @@ def test_newer_format_is_incompatible(built: NewsQA, corpus: Path) -> None:
         NewsQA.open(built.index_dir)
     assert "999" in str(exc.value) and "upgrade" in str(exc.value)
     with pytest.raises(IndexIncompatible, match="999"):
+        NewsQA.build([corpus], built.index_dir)
+    assert manifest(built.index_dir) == m
+
+
+def test_older_format_asks_for_a_rebuild(built: NewsQA, corpus: Path) -> None:
+    m = manifest(built.index_dir)
+    m["format"] = FORMAT - 1
+    (built.index_dir / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(IndexIncompatible, match=f"format {FORMAT - 1}, older.*newsqa build PATH --index NEWDIR"):
+        NewsQA.open(built.index_dir)
+    with pytest.raises(IndexIncompatible, match="older"):
         NewsQA.build([corpus], built.index_dir)
     assert manifest(built.index_dir) == m
 

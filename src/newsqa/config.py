@@ -34,8 +34,14 @@ class IndexSettings:
 @dataclass(frozen=True)
 class RetrievalSettings:
     candidates: int = 50  # depth of each retriever's list before fusion
-    rrf_k: int = 60  # reciprocal-rank-fusion constant (Cormack et al. 2009)
+    fusion: str = "scores"  # "scores": each list's scores over its best, mixed; "rrf": reciprocal-rank fusion
+    dense_weight: float = 0.5  # share of the dense retriever in the fused score (held-out title/subtitle queries)
+    rrf_k: int = 60  # reciprocal-rank-fusion constant (Cormack et al. 2009), for fusion="rrf"
     max_per_article: int = 2  # diversity: chunks of one article among the results
+
+    def __post_init__(self) -> None:
+        if self.fusion not in ("scores", "rrf"):
+            raise ValueError(f"unknown fusion {self.fusion!r}; use 'scores' or 'rrf'")
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,13 @@
-"""Hybrid retrieval: FAISS dense search and FTS5 BM25 keyword search, fused by reciprocal rank.
+"""Hybrid retrieval: FAISS dense search over chunks and FTS5 BM25 over whole articles, fused per article.
 
-Each `Hit` keeps its rank and score in both retrievers, so a result can be
-explained. Filters (dates, sources) apply inside both searches, not after
-them, so a narrow filter still fills the result list.
+Articles are ranked first, by both retrievers' evidence: the best chunk's cosine
+and the article's BM25 score, each divided by the best score of its list and
+mixed with `dense_weight` (relative-score fusion; reciprocal-rank fusion is the
+`fusion="rrf"` option, see bench/results/retrieval.md for both). Then each
+article's best chunks (by cosine) become the hits. Each `Hit` keeps its ranks
+and scores in both retrievers, so a result can be explained. Filters (dates,
+sources) apply inside both searches, not after them, so a narrow filter still
+fills the result list.
 """
 
 from __future__ import annotations
@@ -79,6 +84,17 @@ class Filters:
         return " AND ".join(clauses), params
 
 
+@dataclass
+class _Ranked:
+    """One article's evidence from both retrievers."""
+
+    dense_rank: int | None = None  # rank among articles by their best chunk
+    dense_score: float = 0.0  # cosine of its best chunk
+    keyword_rank: int | None = None
+    keyword_score: float = 0.0  # BM25 of the whole article (higher is better)
+    score: float = 0.0
+
+
 class Retriever:
     def __init__(self, reader: Reader, embedder: Embedder, settings: RetrievalSettings) -> None:
         self.reader = reader
@@ -93,32 +109,64 @@ class Retriever:
             query_vector = self.embedder.encode([query])[0]
         allowed = self._allowed_chunks(filters) if filters else None
         dense = self._dense(query_vector, depth, allowed)
-        keyword = self._keyword(query, depth, filters)
-        fused: dict[int, float] = {}
-        for ranking in (dense, keyword):
-            for rank, (chunk_id, _) in enumerate(ranking, start=1):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (self.settings.rrf_k + rank)
-        order = sorted(fused, key=lambda cid: -fused[cid])
-        rows = self._rows(order[: depth * 2])
-        dense_at = {cid: (rank, score) for rank, (cid, score) in enumerate(dense, start=1)}
-        keyword_at = {cid: (rank, score) for rank, (cid, score) in enumerate(keyword, start=1)}
+        articles = self._fuse(dense, self._keyword(query, depth, filters))
+        best = sorted(articles, key=lambda a: -articles[a].score)[:k]
+        dense_rank = {cid: rank for rank, (cid, _) in enumerate(dense, start=1)}
+        return self._hits(best, articles, query_vector, dense_rank, k)
+
+    def _fuse(self, dense: list[tuple[int, float]], keyword: list[tuple[str, float]]) -> dict[str, _Ranked]:
+        """Per-article evidence and fused score from the chunk-level dense list and the article-level
+        keyword list."""
+        owners = self._owners([cid for cid, _ in dense])
+        ranked: dict[str, _Ranked] = {}
+        for cid, cosine in dense:
+            article = owners.get(cid)
+            if article is not None and article not in ranked:
+                ranked[article] = _Ranked(dense_rank=len(ranked) + 1, dense_score=cosine)
+        for rank, (article, bm25) in enumerate(keyword, start=1):
+            entry = ranked.setdefault(article, _Ranked())
+            entry.keyword_rank, entry.keyword_score = rank, bm25
+        weight, settings = self.settings.dense_weight, self.settings
+        top_dense = max((max(e.dense_score, 0.0) for e in ranked.values()), default=0.0) or 1.0
+        top_keyword = max((e.keyword_score for e in ranked.values()), default=0.0) or 1.0
+        for e in ranked.values():
+            if settings.fusion == "rrf":
+                e.score = sum(w / (settings.rrf_k + r) for w, r in ((weight, e.dense_rank), (1 - weight, e.keyword_rank))
+                              if r is not None)
+            else:
+                e.score = weight * max(e.dense_score, 0.0) / top_dense + (1 - weight) * e.keyword_score / top_keyword
+        return ranked
+
+    def _hits(self, best: list[str], articles: dict[str, _Ranked], query_vector: np.ndarray,
+              dense_rank: dict[int, int], k: int) -> list[Hit]:
+        """Each chosen article's best chunks by cosine; a further chunk of an article ranks by its
+        article's score scaled by how close it comes to that article's best chunk."""
+        if not best:
+            return []
+        marks = ",".join("?" * len(best))
+        rows = self.reader.db.execute(
+            "SELECT c.id, c.article_id, c.start, c.end, substr(a.text, c.start + 1, c.end - c.start) AS text, "
+            "a.title, a.source, a.published, a.url "
+            f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.article_id IN ({marks})", best).fetchall()
+        vectors = self.reader.vectors
+        cosines = {r["id"]: float(vectors.reconstruct(r["id"]) @ query_vector) for r in rows}
+        by_article: dict[str, list[Any]] = {}
+        for row in sorted(rows, key=lambda r: -cosines[r["id"]]):
+            by_article.setdefault(row["article_id"], []).append(row)
         hits: list[Hit] = []
-        per_article: dict[str, int] = {}
-        for cid in order:
-            row = rows.get(cid)
-            if row is None or per_article.get(row["article_id"], 0) >= self.settings.max_per_article:
-                continue
-            per_article[row["article_id"]] = per_article.get(row["article_id"], 0) + 1
-            d_rank, d_score = dense_at.get(cid, (None, None))
-            k_rank, k_score = keyword_at.get(cid, (None, None))
-            hits.append(Hit(
-                chunk_id=cid, article_id=row["article_id"], title=row["title"], source=row["source"],
-                published=row["published"], url=row["url"], text=row["text"], start=row["start"],
-                end=row["end"], score=fused[cid], dense_rank=d_rank, dense_score=d_score,
-                keyword_rank=k_rank, keyword_score=k_score))
-            if len(hits) >= k:
-                break
-        return hits
+        for article_id in best:
+            entry, chunks = articles[article_id], by_article.get(article_id, [])[: self.settings.max_per_article]
+            top = max(cosines[chunks[0]["id"]], 1e-6) if chunks else 1.0
+            for row in chunks:
+                cosine = cosines[row["id"]]
+                hits.append(Hit(
+                    chunk_id=row["id"], article_id=article_id, title=row["title"], source=row["source"],
+                    published=row["published"], url=row["url"], text=row["text"], start=row["start"],
+                    end=row["end"], score=entry.score * max(cosine, 0.0) / top, dense_rank=dense_rank.get(row["id"]),
+                    dense_score=cosine, keyword_rank=entry.keyword_rank,
+                    keyword_score=entry.keyword_score if entry.keyword_rank else None))
+        hits.sort(key=lambda h: -h.score)
+        return hits[:k]
 
     def _allowed_chunks(self, filters: Filters) -> np.ndarray:
         where, params = filters.sql()
@@ -135,23 +183,19 @@ class Retriever:
                                    params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
-    def _keyword(self, query: str, depth: int, filters: Filters) -> list[tuple[int, float]]:
+    def _keyword(self, query: str, depth: int, filters: Filters) -> list[tuple[str, float]]:
         match = fts_query(content_words(query))
         if not match:
             return []
         where, params = filters.sql()
         rows = self.reader.db.execute(
-            "SELECT c.id, bm25(chunks_fts) AS rank FROM chunks_fts "
-            "JOIN chunks c ON c.id = chunks_fts.rowid JOIN articles a ON a.id = c.article_id "
-            f"WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?", [match, *params, depth])
-        return [(int(r[0]), -float(r[1])) for r in rows]
+            "SELECT a.id, bm25(articles_fts) AS rank FROM articles_fts JOIN articles a ON a.n = articles_fts.rowid "
+            f"WHERE articles_fts MATCH ? AND {where} ORDER BY rank LIMIT ?", [match, *params, depth])
+        return [(r[0], -float(r[1])) for r in rows]
 
-    def _rows(self, chunk_ids: list[int]) -> dict[int, Any]:
+    def _owners(self, chunk_ids: list[int]) -> dict[int, str]:
         if not chunk_ids:
             return {}
         marks = ",".join("?" * len(chunk_ids))
-        rows = self.reader.db.execute(
-            "SELECT c.id, c.article_id, c.start, c.end, substr(a.text, c.start + 1, c.end - c.start) AS text, "
-            "a.title, a.source, a.published, a.url "
-            f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})", chunk_ids)
-        return {r["id"]: r for r in rows}
+        rows = self.reader.db.execute(f"SELECT id, article_id FROM chunks WHERE id IN ({marks})", chunk_ids)
+        return {r[0]: r[1] for r in rows}

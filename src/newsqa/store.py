@@ -28,14 +28,15 @@ from filelock import FileLock, Timeout
 from . import __version__
 from .types import Article, Chunk, Span
 
-FORMAT = 1
+FORMAT = 2  # 2: keyword search over whole articles (articles_fts) instead of chunks
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 _FAISS_TYPES = {"float32": "IDMap2,Flat", "float16": "IDMap2,SQfp16"}
 
 SCHEMA = """
 CREATE TABLE articles (
-    id TEXT PRIMARY KEY,
+    n INTEGER PRIMARY KEY,  -- a rowid that VACUUM keeps, for articles_fts
+    id TEXT NOT NULL UNIQUE,
     title TEXT NOT NULL,
     source TEXT NOT NULL,
     url TEXT NOT NULL,
@@ -68,9 +69,9 @@ CREATE TABLE sentences (
     end INTEGER NOT NULL,
     PRIMARY KEY (article_id, position)
 ) WITHOUT ROWID;
--- Keyword index over chunk_texts; rows are added and deleted by Writer (a view has no triggers).
-CREATE VIRTUAL TABLE chunks_fts USING fts5(
-    text, content='chunk_texts', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+-- Keyword index over whole articles (BM25 ranks articles better than chunks); Writer adds and deletes rows.
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+    text, content='articles', content_rowid='n', tokenize='porter unicode61 remove_diacritics 2'
 );
 """
 
@@ -115,6 +116,10 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
         raise IndexIncompatible(
             f"{index_dir} has index format {version!r}, newer than this newsqa {__version__} reads "
             f"(format {FORMAT}); upgrade newsqa (pip install -U newsqa) or rebuild the index")
+    if version < FORMAT:
+        raise IndexIncompatible(
+            f"{index_dir} has index format {version}, older than this newsqa {__version__} reads (format "
+            f"{FORMAT}); rebuild it from your articles into a new directory: newsqa build PATH --index NEWDIR")
     return manifest
 
 
@@ -178,16 +183,16 @@ class Reader:
         return [(r["position"], Span(r["start"], r["end"])) for r in rows]
 
     def document_frequencies(self, stems: list[str]) -> tuple[dict[str, int], int]:
-        """How many chunks hold each stemmed term, and how many chunks there are (for IDF)."""
+        """How many articles hold each stemmed term, and how many articles there are (for IDF)."""
         db = self.db
-        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING fts5vocab(main, chunks_fts, row)")
+        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.articles_vocab USING fts5vocab(main, articles_fts, row)")
         unique = list(dict.fromkeys(stems))
         df = {t: 0 for t in unique}
         if unique:
             marks = ",".join("?" * len(unique))
-            for term, count in db.execute(f"SELECT term, doc FROM temp.chunks_vocab WHERE term IN ({marks})", unique):
+            for term, count in db.execute(f"SELECT term, doc FROM temp.articles_vocab WHERE term IN ({marks})", unique):
                 df[term] = count
-        return df, self.manifest["counts"]["chunks"]
+        return df, self.manifest["counts"]["articles"]
 
     def stats(self) -> dict[str, Any]:
         """Counts, sources, date range and size; computed once, as a generation never changes."""
@@ -287,8 +292,8 @@ class Writer:
         removed = 0
         for batch in _batches(list(article_ids), 500):
             marks = ",".join("?" * len(batch))
-            self.db.execute("INSERT INTO chunks_fts(chunks_fts, rowid, text) SELECT 'delete', id, text "
-                            f"FROM chunk_texts WHERE article_id IN ({marks})", batch)
+            self.db.execute("INSERT INTO articles_fts(articles_fts, rowid, text) SELECT 'delete', n, text "
+                            f"FROM articles WHERE id IN ({marks})", batch)
             removed += self.db.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch).rowcount
         self.dirty = self.dirty or removed > 0
         return removed
@@ -297,10 +302,12 @@ class Writer:
                chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         self.dirty = True
-        self.db.execute(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        cur = self.db.execute(
+            "INSERT INTO articles (id, title, source, url, published, text, content_hash, dedupe_key, origin, "
+            "origin_file, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (article.id, article.title, article.source, article.url, article.published, article.text,
              content_hash, dedupe_key, article.origin, origin_file, now))
+        self.db.execute("INSERT INTO articles_fts(rowid, text) VALUES (?, ?)", (cur.lastrowid, article.text))
         units = sorted({s for chunk in chunks for s in chunk.sentences}, key=lambda s: (s.start, s.end))
         self.db.executemany("INSERT INTO sentences VALUES (?,?,?,?)",
                             [(article.id, i, s.start, s.end) for i, s in enumerate(units)])
@@ -308,7 +315,6 @@ class Writer:
         for chunk in chunks:
             cur = self.db.execute("INSERT INTO chunks (article_id, position, start, end) VALUES (?,?,?,?)",
                                   (article.id, chunk.position, chunk.start, chunk.end))
-            self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)", (cur.lastrowid, chunk.text))
             ids.append(cur.lastrowid)
         if ids:
             self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
@@ -343,7 +349,7 @@ class Writer:
             "MAX(NULLIF(published, '')) FROM articles").fetchone()
         chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         # Merge the keyword index's segments and drop free pages: the generation is final from here on.
-        self.db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
+        self.db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('optimize')")
         self.db.execute("PRAGMA optimize")
         self.db.commit()
         self.db.execute("VACUUM")
