@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsqa import NewsQA
+from newsqa.answer.extractive import has_answer_form
 from newsqa.config import Settings
 
 from conftest import DATA, SAMPLE
@@ -72,6 +73,32 @@ def test_why_question_prefers_the_reason(qa: NewsQA) -> None:
     assert not answer.abstained
     assert any("glut" in c.quote for c in answer.citations)
     assert {c.article_id for c in answer.citations} == {"oil-output"}
+
+
+@pytest.mark.parametrize("question", [
+    "How many years has Sergio Pirozzi been mayor of Amatrice?",  # the quake article gives no duration
+    "How much money will Italy spend to rebuild Amatrice?",  # ... and no amount of money
+])
+def test_covered_subject_without_the_asked_quantity_abstains(qa: NewsQA, question: str) -> None:
+    answer = qa.ask(question)
+    assert answer.abstained, answer.text
+    assert "Strong earthquake strikes central Italy" in answer.text  # named as the closest article
+
+
+@pytest.mark.parametrize("kind, question, sentence, expected", [
+    ("number", "How many people were killed?", "At least 120 people were killed.", True),
+    ("number", "How many people were killed?", "The quake struck in 2016.", False),  # a year is not a count
+    ("number", "How many people were killed?", "Eight people died.", True),
+    ("number", "How much money did they invest?", "They invested 600 million.", False),
+    ("number", "How much money did they invest?", "They invested $600 million.", True),
+    ("number", "How many years was he sentenced to?", "He was fined 43 million won.", False),
+    ("number", "How many years was he sentenced to?", "He got five years in prison.", True),
+    ("when", "When was the letter delivered?", "The letter was delivered on Wednesday.", True),
+    ("when", "When was the letter delivered?", "The letter was delivered by hand.", False),
+    ("why", "Why did they cut output?", "Anything at all.", True),
+])
+def test_answer_form(kind: str, question: str, sentence: str, expected: bool) -> None:
+    assert has_answer_form(kind, question, sentence) is expected
 
 
 def test_unanswerable_question_abstains(qa: NewsQA) -> None:

@@ -5,8 +5,9 @@ its citation is that sentence itself. Sentences are scored in two passes:
 cheaply by the question's words they contain (weighted by rarity) and the rank
 of their passage, then the best few by meaning with the embedding model. A cue
 for the kind of answer asked for (a reason for "why", a date for "when", a
-number for "how many") adds a little. When the best score is under the
-calibrated `min_support`, the answerer abstains.
+number for "how many") adds a little. A "how many" answer must hold a quantity
+and a "when" answer a date or time (`has_answer_form`). When no sentence with
+that form scores over the calibrated `min_support`, the answerer abstains.
 """
 
 from __future__ import annotations
@@ -37,14 +38,26 @@ _CUES = {
                         r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
                         r"tonight|(19|20)\d\d)\b", re.I),
              re.compile(r"\b(week|month|year|ago|earlier|later|since|until|morning|evening|night)\b", re.I)),
-    "number": (re.compile(r"\d"),
-               re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|"
-                          r"millions?|billions?|half|percent)\b", re.I)),
+    "number": (re.compile(r"(?<![\w.,])(?!(19|20)\d\d\b)\d[\d,.]*(?!\w)|\b\d+(st|nd|rd|th)\b|\b(one|two|three|four|"
+                          r"five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|"
+                          r"thousands?|millions?|billions?|dozens?|half|first|second|third|fourth|fifth|sixth|"
+                          r"seventh|eighth|ninth|tenth)\b", re.I),  # a quantity; a year alone is not one
+               re.compile(r"\b(percent|several|few|many|number|times?|twice)\b", re.I)),
     "who": (re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b"), re.compile(r"\b[A-Z][a-z]{2,}\b")),
     "how": (re.compile(r"\b(by|using|through|via|with the help of|in order to|so that)\b", re.I),
             re.compile(r"\b(with|after|when|from)\b", re.I)),
 }
 _CUE_WEIGHT = (0.12, 0.05)
+
+# "How much did it cost / was the fee / did they pay": the answer is an amount of money.
+_MONEY_QUESTION = re.compile(r"\b(money|costs?|price[sd]?|fees?|pa(y|id|ys)|spen[dt]|invest(ed|ment)?|prize|salary|"
+                             r"fined?|budget|worth)\b", re.I)
+# "How many years / days ...": a duration is answered with its unit.
+_TIME_UNIT = r"(years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century)"
+_DURATION_QUESTION = re.compile(rf"\bhow many {_TIME_UNIT}\b", re.I)
+_DURATION = re.compile(rf"\b{_TIME_UNIT}\b", re.I)
+_MONEY = re.compile(r"[$€£¥₹₽]|\b(dollars?|euros?|pounds?|yuan|yen|rupees?|francs?|roubles?|rubles?|pesos?|"
+                    r"USD|EUR|GBP)\b", re.I)
 
 
 def question_kind(question: str) -> str:
@@ -65,6 +78,23 @@ def question_kind(question: str) -> str:
 
 
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]*[a-z0-9]\w*|\b\d[\d,.]*\b")
+
+
+def has_answer_form(kind: str, question: str, sentence: str) -> bool:
+    """Whether a sentence holds what the question's kind needs at all: a quantity (an amount of
+    money or a duration, when the question asks for one) for "how many/much", a date or time for "when".
+    Without it a sentence on the right subject does not answer, however close its meaning."""
+    if kind == "number":
+        strong = _CUES["number"][0]
+        if _MONEY_QUESTION.search(question) and "how much" in question.lower():
+            return bool(_MONEY.search(sentence) and strong.search(sentence))
+        if _DURATION_QUESTION.search(question):
+            return bool(_DURATION.search(sentence) and strong.search(sentence))
+        return bool(strong.search(sentence))
+    if kind == "when":
+        strong, weak = _CUES["when"]
+        return bool(strong.search(sentence) or weak.search(sentence))
+    return True
 
 
 def named_terms(question: str) -> set[str]:
@@ -124,11 +154,13 @@ class ExtractiveAnswerer:
             # An article that never mentions a name the question asks about is not about it.
             c.score *= 1 - settings.name_weight * (1 - coverage[c.hit.article_id])
         shortlist.sort(key=lambda c: -c.score)
-        best = shortlist[0]
-        if best.score < settings.min_support:
+        best = next((c for c in shortlist if has_answer_form(kind, question, c.text)), None)
+        if best is None or best.score < settings.min_support:
             return []
         chosen = [best]
-        for c in shortlist[1:]:
+        for c in shortlist:
+            if c is best:
+                continue
             if len(chosen) >= settings.max_sentences:
                 break
             same_article = c.hit.article_id == best.hit.article_id
