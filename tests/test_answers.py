@@ -101,6 +101,13 @@ def test_answer_form(kind: str, question: str, sentence: str, expected: bool) ->
     assert has_answer_form(kind, question, sentence) is expected
 
 
+def test_compound_question_answers_each_part_from_its_article(qa: NewsQA) -> None:
+    answer = qa.ask("What was the magnitude of the earthquake in central Italy, and by how much will OPEC reduce output?")
+    assert not answer.abstained
+    assert {"italy-quake", "oil-output"} <= {c.article_id for c in answer.citations}
+    assert "6.2" in answer.text and "1.2 million barrels" in answer.text
+
+
 def test_unanswerable_question_abstains(qa: NewsQA) -> None:
     for question in ("Who won the 2016 Super Bowl?", "What is the recipe for a good carbonara?"):
         answer = qa.ask(question)

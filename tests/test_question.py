@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from newsqa.question import MAX_QUESTION_CHARS, is_follow_up, message_text, period, retrieval_query, validate
+from newsqa.question import (MAX_QUESTION_CHARS, is_follow_up, message_text, period, question_parts, retrieval_query,
+                             validate)
 
 NEWEST = "2017-03-30"
 
@@ -91,3 +92,17 @@ def test_validate() -> None:
         validate("a" * (MAX_QUESTION_CHARS + 1))
     with pytest.raises(ValueError, match="text"):
         validate(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("Where is Harward based, and when did he work at the NSC?",
+     ["Where is Harward based?", "when did he work at the NSC?"]),
+    ("What makes the appointment historic, and by how much does the ban cut admissions?",
+     ["What makes the appointment historic?", "by how much does the ban cut admissions?"]),
+    ("Where is the new plant? When will it open?", ["Where is the new plant?", "When will it open?"]),
+    ("Why did the US sanction Turkey?", ["Why did the US sanction Turkey?"]),
+    ("Who are Tom and Jerry?", ["Who are Tom and Jerry?"]),  # "and" between names joins no questions
+    ("Salt and pepper, and what else?", ["Salt and pepper, and what else?"]),  # a part too short to ask
+])
+def test_question_parts(question: str, parts: list[str]) -> None:
+    assert question_parts(question) == parts

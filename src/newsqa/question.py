@@ -75,6 +75,21 @@ def retrieval_query(question: str, history: Sequence[dict[str, Any]] | None) -> 
 
 # ------------------------------------------------------------------ periods
 
+_SECOND_QUESTION = re.compile(
+    r"(?:,?\s+and\s+|\?\s+)(?=(?:what|when|where|who|whom|whose|why|how|which|(?:in|on|at|to|from|by|under|for)"
+    r"\s+(?:what|which|how|whom))\b)", re.I)
+_MIN_PART_WORDS = 3
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a compound question asks ("Where is he based, and when did he work there?"),
+    so each part gets its own answer; a plain question is one part."""
+    parts = [p.strip(" ,;?") for p in _SECOND_QUESTION.split(question)]
+    if len(parts) < 2 or any(len(p.split()) < _MIN_PART_WORDS for p in parts):
+        return [question]
+    return [p + "?" for p in parts]
+
+
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"

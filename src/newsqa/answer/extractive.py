@@ -20,11 +20,13 @@ import numpy as np
 from ..config import AnswerSettings
 from ..embedding import Embedder
 from ..lexical import terms, words
+from ..question import question_parts
 from ..store import Reader
 from ..types import Hit
 from .compose import Candidate
 
 _MIN_WORDS = 4  # shorter "sentences" are captions, bylines and fragments
+_WHOLE_ARTICLES = 2  # the best articles, whose every sentence is a candidate
 _CUE_SHORTLIST = 4  # shortlist places kept for sentences that carry the cue of the question's kind
 
 # What an answer of each kind tends to contain: (strong, weak) cues. Generic English, not tuned to a corpus.
@@ -60,8 +62,13 @@ _MONEY = re.compile(r"[$€£¥₹₽]|\b(dollars?|euros?|pounds?|yuan|yen|rupee
                     r"USD|EUR|GBP)\b", re.I)
 
 
+_LEADING_PREPOSITIONS = frozenset("by in on at to from for under of with".split())
+
+
 def question_kind(question: str) -> str:
     w = words(question)
+    if w[:1] and w[0] in _LEADING_PREPOSITIONS:  # "By how much ...", "In which town ..."
+        w = w[1:]
     head = " ".join(w[:3])
     if ("why" in w[:3] or "reason" in w or "reasons" in w or "behind" in w
             or head.startswith(("what caused", "what led", "what prompted", "what made", "how come"))):
@@ -130,11 +137,25 @@ class ExtractiveAnswerer:
         self._texts: dict[str, str] = {}  # article texts of the current candidates
 
     def choose(self, question: str, query: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Candidate]:
-        """The sentences that answer, best first; empty when none answers well enough."""
+        """The sentences that answer, best first; empty when none answers well enough. Each part
+        of a compound question is answered on its own, and the answer holds what was found."""
+        parts = question_parts(question)
+        if len(parts) == 1:
+            return self._choose(question, query, query_vector, hits, self.settings.max_sentences)
+        chosen: list[Candidate] = []
+        share = max(1, self.settings.max_sentences // len(parts))
+        for part, vector in zip(parts, self.embedder.encode(parts)):
+            for c in self._choose(part, query, vector, hits, share):
+                if all((c.hit.article_id, c.position) != (o.hit.article_id, o.position) for o in chosen):
+                    chosen.append(c)
+        return chosen
+
+    def _choose(self, question: str, query: str, query_vector: np.ndarray, hits: list[Hit],
+                max_sentences: int) -> list[Candidate]:
+        kind = question_kind(question)
         candidates = self._candidates(hits[: self.settings.passages])
         if not candidates:
             return []
-        kind = question_kind(question)
         self._score_words(candidates, query, question)
         shortlist = self._shortlist(candidates, kind)
         settings = self.settings
@@ -161,7 +182,7 @@ class ExtractiveAnswerer:
         for c in shortlist:
             if c is best:
                 continue
-            if len(chosen) >= settings.max_sentences:
+            if len(chosen) >= max_sentences:
                 break
             same_article = c.hit.article_id == best.hit.article_id
             if c.score < max(settings.min_support, (settings.keep_within if same_article
@@ -201,15 +222,21 @@ class ExtractiveAnswerer:
         return len(names & present) / len(names)
 
     def _candidates(self, hits: list[Hit]) -> list[Candidate]:
+        """The sentences of the retrieved passages, and every sentence of the best few articles:
+        the answer (a reason, a figure) is often told away from the passage that matched the
+        question's words."""
         seen: set[tuple[str, int]] = set()
         out: list[Candidate] = []
         texts = self._texts = {}
+        whole = list(dict.fromkeys(h.article_id for h in hits))[:_WHOLE_ARTICLES]
         for rank, hit in enumerate(hits):
             if hit.article_id not in texts:
                 article = self.reader.article(hit.article_id)
                 texts[hit.article_id] = article.text if article else ""
             text = texts[hit.article_id]
-            for position, span in self.reader.sentences_in(hit.article_id, hit.start, hit.end):
+            spans = (enumerate(self.reader.sentences(hit.article_id)) if hit.article_id in whole
+                     else self.reader.sentences_in(hit.article_id, hit.start, hit.end))
+            for position, span in spans:
                 key = (hit.article_id, position)
                 sentence = text[span.start:span.end]
                 if key in seen or len(sentence.split()) < _MIN_WORDS:
