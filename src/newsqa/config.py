@@ -28,7 +28,10 @@ class ChunkSettings:
 
 @dataclass(frozen=True)
 class IndexSettings:
-    vectors: str = "float32"  # "float32" or "float16": how FAISS stores vectors on disk
+    vectors: str = "float32"  # "float32" or "float16": how FAISS stores vectors while the index is flat
+    # Past this many vectors the index becomes IVF over the same codes (approximate; 0: always flat). Flat search
+    # time grows with the index; see bench/results/scale.md for where it passes the search goal.
+    approximate_above: int = 200_000
 
 
 @dataclass(frozen=True)
