@@ -13,10 +13,11 @@ import faiss
 import numpy as np
 import pytest
 
-from newsqa import NewsQA, Settings
+from newsqa import Article, NewsQA, Settings
 from newsqa.config import IndexSettings
 from newsqa.retrieve import Filters, Retriever
-from newsqa.store import NPROBE, Reader, all_vectors, approximate_index, ivf_lists, search_parameters
+from newsqa.store import NPROBE, Reader, Writer, all_vectors, approximate_index, ivf_lists, search_parameters
+from newsqa.types import Chunk, Span
 
 from conftest import ROOT
 
@@ -122,3 +123,32 @@ def test_ivf_recall_on_real_vectors() -> None:
         truth = [exact_top(base[subset], base_ids[subset], q, 10) for q in queries]
         recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found.tolist(), truth)])
         assert recall >= 0.9, recall
+
+
+def test_writer_rebuilds_an_outgrown_ivf_index(tmp_path: Path) -> None:
+    """Real vectors written straight through the Writer (no embedding): flat, then IVF past the
+    threshold, rebuilt with more lists once it has grown 4x past its lists, ids kept throughout."""
+    vectors, _ = all_vectors(Reader(ROOT / "index").vectors)
+    model = {"name": "all-MiniLM-L6-v2", "dimension": vectors.shape[1], "max_tokens": 256}
+    settings = replace(Settings(), index=IndexSettings(approximate_above=1000)).to_dict()
+
+    def write(first: int, count: int) -> dict:
+        with Writer.begin(tmp_path, model, settings) as writer:
+            for a in range(first, first + count, 10):
+                text = "Some words. " * 10
+                article = Article(text=text, id=f"a{a}", published=f"2020-01-{1 + a % 28:02d}")
+                chunks = [Chunk(article.id, p, 12 * p, 12 * p + 11, text[12 * p:12 * p + 11], [Span(12 * p, 12 * p + 11)])
+                          for p in range(10)]
+                writer.insert(article, f"h{a}", f"d{a}", "", chunks, vectors[a:a + 10])
+        return manifest(tmp_path)
+
+    assert write(0, 500)["faiss"]["type"] == "IDMap2,Flat"
+    m = write(500, 1000)
+    assert m["faiss"]["type"] == f"IVF{ivf_lists(1500)},Flat" and ivf_lists(1500) == 23
+    assert write(1500, 2500)["faiss"]["nlist"] == 23  # 4,000 vectors: not yet 4x the lists
+    m = write(4000, 6000)
+    assert m["faiss"]["type"] == "IVF128,Flat" and m["faiss"]["vectors"] == 10_000
+    reader = Reader(tmp_path)
+    stored, ids = all_vectors(reader.vectors)
+    assert ids.tolist() == list(range(1, 10_001))  # chunk ids, unchanged by both conversions
+    assert np.allclose(stored, vectors[:10_000], atol=1e-6)

@@ -346,17 +346,18 @@ class Writer:
     def _fit_vectors(self) -> None:
         """Flat while small; IVF past the threshold (flat search time grows with every vector).
 
-        Back to flat if a converted index shrinks below half the threshold (the half keeps an index
-        near the threshold from switching back and forth on every write)."""
+        An IVF index is rebuilt once it has grown to need 4x its lists (each probe would scan 4x the
+        vectors), and goes back to flat below half the threshold (the half keeps an index near the
+        threshold from switching back and forth on every write)."""
         above = self.settings["index"].get("approximate_above", 0)
         n, approximate = self.vectors.ntotal, _is_ivf(self.vectors)
-        if not approximate and above and n > above:
+        outgrown = approximate and ivf_lists(n) >= 4 * faiss.extract_index_ivf(self.vectors).nlist
+        if above and n > above and (not approximate or outgrown):
             codes = _IVF_CODES[self.settings["index"]["vectors"]]
             self.vectors = approximate_index(*all_vectors(self.vectors), self.model["dimension"], codes)
         elif approximate and (not above or n < above // 2):
             flat = self._new_flat()
-            vectors, ids = all_vectors(self.vectors)
-            flat.add_with_ids(vectors, ids)
+            flat.add_with_ids(*all_vectors(self.vectors))
             self.vectors = flat
 
     def _new_flat(self) -> faiss.Index:
