@@ -37,7 +37,7 @@ from common import write  # noqa: E402
 import faiss  # noqa: E402
 import numpy as np  # noqa: E402
 
-from newsqa.store import NPROBE, Reader, all_vectors, approximate_index  # noqa: E402
+from newsqa.store import APPROXIMATE_CODES, NPROBE, Reader, all_vectors, approximate_index  # noqa: E402
 
 QUERIES = Path(__file__).resolve().parent / "queries.json"
 CACHE = Path(__file__).resolve().parent / ".cache"  # encoded sentences and queries (git-ignored)
@@ -239,8 +239,8 @@ def main() -> None:
         f"nearest other one ({median_cos:.3f}). Queries: {len(queries)} held-out title queries (encoded). "
         f"recall@10 against exact float32 search; one query per call, k={K}, FAISS searching on 1 thread "
         f"(building on {faiss.omp_get_max_threads()}). Load average at start {load:.1f} on a shared machine: "
-        "timings are noisy. newsqa's IVF probes nprobe="
-        f"{NPROBE} lists (the smallest setting reaching recall@10 >= {TARGET} at every size measured).", "",
+        f"timings are noisy. Past its threshold newsqa uses IVF,{APPROXIMATE_CODES} probing nprobe={NPROBE} lists "
+        "(newsqa.store).", "",
         *header, *rows, "",
         "Sweep (recall@10 and single-query p50 ms over 50 queries, up to the first setting reaching "
         f"{TARGET}):", "",

@@ -32,12 +32,13 @@ FORMAT = 2  # 2: keyword search over whole articles (articles_fts) instead of ch
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 _FAISS_TYPES = {"float32": "IDMap2,Flat", "float16": "IDMap2,SQfp16"}
-# Past `IndexSettings.approximate_above` vectors the index becomes IVF{nlist} over the same vector
-# codes, searched with NPROBE lists: the smallest setting that kept recall@10 >= 0.95 against exact
-# search at 100k and 1M vectors in bench/scale.py (bench/results/scale.md). Not SQ8: its per-dimension
-# ranges, trained once, clip the vectors of later articles unlike the training ones.
-_IVF_CODES = {"float32": "Flat", "float16": "SQfp16"}
-NPROBE = 16
+# Past `IndexSettings.approximate_above` vectors the index becomes IVF{nlist},SQfp16 searched with
+# NPROBE lists: the smallest setting that kept recall@10 >= 0.95 against exact search at 100k and 1M
+# vectors in bench/scale.py (bench/results/scale.md). SQfp16 whatever `vectors` says: the same recall
+# as float32 codes there, half the memory and a faster scan; not SQ8, whose per-dimension ranges,
+# trained once, clip the vectors of later articles unlike the training ones.
+APPROXIMATE_CODES = "SQfp16"
+NPROBE = 32
 TRAIN_PER_LIST = 64  # k-means training sample per inverted list (FAISS warns below 39)
 
 SCHEMA = """
@@ -353,8 +354,7 @@ class Writer:
         n, approximate = self.vectors.ntotal, _is_ivf(self.vectors)
         outgrown = approximate and ivf_lists(n) >= 4 * faiss.extract_index_ivf(self.vectors).nlist
         if above and n > above and (not approximate or outgrown):
-            codes = _IVF_CODES[self.settings["index"]["vectors"]]
-            self.vectors = approximate_index(*all_vectors(self.vectors), self.model["dimension"], codes)
+            self.vectors = approximate_index(*all_vectors(self.vectors), self.model["dimension"])
         elif approximate and (not above or n < above // 2):
             flat = self._new_flat()
             flat.add_with_ids(*all_vectors(self.vectors))
@@ -449,7 +449,8 @@ def ivf_lists(n: int) -> int:
     return int(max(1, min(lists, n // TRAIN_PER_LIST)))
 
 
-def approximate_index(vectors: np.ndarray, ids: np.ndarray, dimension: int, codes: str = "SQfp16") -> faiss.Index:
+def approximate_index(vectors: np.ndarray, ids: np.ndarray, dimension: int,
+                      codes: str = APPROXIMATE_CODES) -> faiss.Index:
     """IVF{ivf_lists(n)},{codes} trained on (a sample of) `vectors`, holding them under `ids`.
 
     IVF takes ids and removals natively (HNSW cannot remove). A hashtable direct map lets
