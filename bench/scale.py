@@ -11,7 +11,7 @@ chunk is to its nearest other chunk (the median, measured here), so neighbourhoo
 dense as real ones rather than collapsing into near-copies. Queries are held out: the
 title queries of bench/queries.json, encoded (titles are never in the index).
 
-Per size and index type: build seconds (train + add), the serialized index's bytes, the
+Per size and index type: build seconds (train + add), the written index file's size, the
 process RSS growth while building, and single-query search p50/p95 (k=10, one query per call,
 as newsqa searches) at the smallest nprobe / efSearch reaching recall@10 >= 0.95 against exact
 (float32 flat) search. The IVF rows are newsqa's own `approximate_index` (what the writer switches
@@ -26,6 +26,7 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -111,6 +112,28 @@ def dataset(base: np.ndarray, n: int, sigma: float, seed: int = 0) -> tuple[np.n
     return data, float(np.mean(cosines)) if cosines else 1.0
 
 
+def exact_top(data: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Rows of the exact top K per query, a block of rows at a time (no second copy of the data)."""
+    best_rows = np.zeros((len(queries), 0), dtype=np.int64)
+    best_scores = np.zeros((len(queries), 0), dtype=np.float32)
+    for first in range(0, len(data), 250_000):
+        scores = queries @ data[first:first + 250_000].T
+        top = np.argpartition(-scores, min(K, scores.shape[1] - 1), axis=1)[:, :K]
+        best_rows = np.hstack([best_rows, top + first])
+        best_scores = np.hstack([best_scores, np.take_along_axis(scores, top, axis=1)])
+        keep = np.argsort(-best_scores, axis=1, kind="stable")[:, :K]
+        best_rows, best_scores = np.take_along_axis(best_rows, keep, 1), np.take_along_axis(best_scores, keep, 1)
+    return best_rows
+
+
+def file_mb(index: faiss.Index) -> float:
+    """The index's size on disk, written to a temporary file (no in-memory copy)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "index.faiss")
+        faiss.write_index(index, path)
+        return os.path.getsize(path) / 1e6
+
+
 def recall(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth)]))
 
@@ -156,11 +179,7 @@ def params_for(kind: str, index: faiss.Index, value: int) -> faiss.SearchParamet
 def measure(size: int, data: np.ndarray, queries: np.ndarray, kinds: list[str], timed: int,
             sweeps: list[str]) -> list[str]:
     ids = np.arange(size, dtype=np.int64) * 3 + 1  # sparse, like chunk ids after removals
-    exact = faiss.IndexFlatIP(data.shape[1])
-    exact.add(data)
-    _, truth_rows = exact.search(queries, K)
-    truth = ids[truth_rows]
-    del exact
+    truth = ids[exact_top(data, queries)]
     rows = []
     for kind in kinds:
         before = rss_mb()
@@ -168,7 +187,7 @@ def measure(size: int, data: np.ndarray, queries: np.ndarray, kinds: list[str], 
         index = build(kind, data, ids)
         seconds = time.perf_counter() - started
         grown = rss_mb() - before
-        size_mb = len(faiss.serialize_index(index)) / 1e6
+        size_mb = file_mb(index)
         setting, params = "", None
         if kind.startswith("IVF,") or kind == "HNSW32":
             family = "ivf" if kind.startswith("IVF,") else "hnsw"
@@ -211,6 +230,7 @@ def main() -> None:
                         help="semicolon-separated; IVF,* are newsqa's approximate_index with those codes")
     parser.add_argument("--hnsw-up-to", type=int, default=100_000, help="skip HNSW32 above this many rows")
     parser.add_argument("--timed", type=int, default=200, help="queries timed one by one per index")
+    parser.add_argument("--name", default="scale", help="results file: bench/results/NAME.md")
     parser.add_argument("--small", action="store_true", help="5k rows, 100 sentences, 20 timed queries")
     args = parser.parse_args()
     if args.small:
@@ -233,6 +253,7 @@ def main() -> None:
               file=sys.stderr)
         del data
     body = "\n".join([
+        f"Command: `bench/scale.py {' '.join(sys.argv[1:])}`", "",
         f"Sources: {len(base) - sentences:,} real chunk vectors of `{args.index}` and {sentences:,} real sentence "
         f"vectors; replicas add Gaussian noise (sigma {sigma:.4f} a dimension) and renormalize, for a mean cosine "
         f"to their source of {sigma_to_cos(sigma, base.shape[1]):.3f}, the median cosine of a real vector to its "
@@ -245,7 +266,7 @@ def main() -> None:
         "Sweep (recall@10 and single-query p50 ms over 50 queries, up to the first setting reaching "
         f"{TARGET}):", "",
         "| rows | index | setting | recall@10 | p50 ms |", "|---|---|---|---|---|", *sweeps])
-    path = write("scale", "Scale: FAISS index types at 100k-1M vectors", body)
+    path = write(args.name, "Scale: FAISS index types by index size", body)
     print(f"\n{body}\n\nwritten to {path}")
 
 
