@@ -33,8 +33,8 @@ MANIFEST = "manifest.json"
 LOCK = ".lock"
 _FAISS_TYPES = {"float32": "IDMap2,Flat", "float16": "IDMap2,SQfp16"}
 # Past `IndexSettings.approximate_above` vectors the index becomes IVF{nlist},SQfp16 searched with
-# NPROBE lists: the smallest setting that kept recall@10 >= 0.95 against exact search at 100k and 1M
-# vectors in bench/scale.py (bench/results/scale.md). SQfp16 whatever `vectors` says: the same recall
+# NPROBE lists: the smallest setting that kept recall@10 >= 0.95 against exact search at 50k, 100k and
+# 1M vectors in bench/scale.py (bench/results/scale.md). SQfp16 whatever `vectors` says: the same recall
 # as float32 codes there, half the memory and a faster scan; not SQ8, whose per-dimension ranges,
 # trained once, clip the vectors of later articles unlike the training ones.
 APPROXIMATE_CODES = "SQfp16"
@@ -443,8 +443,8 @@ def _search_defaults(index: faiss.Index) -> dict[str, int]:
 
 
 def ivf_lists(n: int) -> int:
-    """Inverted lists for n vectors: the power of two nearest sqrt(n), so a probe scans about as many
-    vectors as there are lists; never fewer than TRAIN_PER_LIST training vectors a list."""
+    """Inverted lists for n vectors: the power of two nearest sqrt(n), so a list holds about as many
+    vectors as there are lists (training and probing stay cheap); at least TRAIN_PER_LIST vectors a list."""
     lists = 2 ** round(np.log2(max(n, 1)) / 2)
     return int(max(1, min(lists, n // TRAIN_PER_LIST)))
 
