@@ -66,3 +66,12 @@ def test_retrieval_benchmark_on_news100(tmp_path: Path) -> None:
     recall5 = {(r.split("|")[1].strip(), r.split("|")[2].split()[0]): float(r.split("|")[4]) for r in rows}
     assert all(0.0 <= v <= 1.0 for v in recall5.values())
     assert recall5[("newsqa", "title")] >= 0.5  # titles find their own article among 100
+
+
+def test_scale_benchmark(tmp_path: Path) -> None:
+    out = run("scale.py", "--index", str(ROOT / "index"), "--small", results=tmp_path)
+    rows = [line for line in out.splitlines() if line.startswith("| 5,000 |") and line.count("|") == 10]
+    kinds = {row.split("|")[2].strip() for row in rows}
+    assert {"IDMap2,Flat", "IDMap2,SQfp16", "IVF64,Flat", "IVF64,SQfp16", "IVF64,SQ8", "IDMap2,HNSW32,Flat"} <= kinds
+    assert all(float(row.split("|")[9]) >= 0.95 for row in rows if "exact" in row or "nprobe" in row)
+    assert (tmp_path / "scale.md").read_text().count("| 5,000 |") >= 6

@@ -28,7 +28,10 @@ class ChunkSettings:
 
 @dataclass(frozen=True)
 class IndexSettings:
-    vectors: str = "float32"  # "float32" or "float16": how FAISS stores vectors on disk
+    vectors: str = "float32"  # "float32" or "float16": how FAISS stores vectors while the index is flat
+    # Past this many vectors the index becomes IVF,SQfp16 (approximate; 0: always flat). Flat search
+    # time grows with the index: ~12-16 ms at 50k, 23-46 ms at 100k here (bench/results/scale.md).
+    approximate_above: int = 50_000
 
 
 @dataclass(frozen=True)

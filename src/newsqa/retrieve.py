@@ -16,13 +16,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-import faiss
 import numpy as np
 
 from .config import RetrievalSettings
 from .embedding import Embedder
 from .lexical import content_words, fts_query
-from .store import Reader
+from .store import Reader, search_parameters
 from .types import Hit
 
 
@@ -178,7 +177,7 @@ class Retriever:
         index = self.reader.vectors
         if index.ntotal == 0 or (allowed is not None and allowed.size == 0):
             return []
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed)) if allowed is not None else None
+        params = search_parameters(index, self.reader.manifest["faiss"].get("nprobe"), allowed)
         scores, ids = index.search(vector.reshape(1, -1).astype(np.float32), min(depth, index.ntotal),
                                    params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]

@@ -32,6 +32,14 @@ FORMAT = 2  # 2: keyword search over whole articles (articles_fts) instead of ch
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 _FAISS_TYPES = {"float32": "IDMap2,Flat", "float16": "IDMap2,SQfp16"}
+# Past `IndexSettings.approximate_above` vectors the index becomes IVF{nlist},SQfp16 searched with
+# NPROBE lists: the smallest setting that kept recall@10 >= 0.95 against exact search at 50k, 100k and
+# 1M vectors in bench/scale.py (bench/results/scale.md). SQfp16 whatever `vectors` says: the same recall
+# as float32 codes there, half the memory and a faster scan; not SQ8, whose per-dimension ranges,
+# trained once, clip the vectors of later articles unlike the training ones.
+APPROXIMATE_CODES = "SQfp16"
+NPROBE = 32
+TRAIN_PER_LIST = 64  # k-means training sample per inverted list (FAISS warns below 39)
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -336,11 +344,30 @@ class Writer:
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
+    def _fit_vectors(self) -> None:
+        """Flat while small; IVF past the threshold (flat search time grows with every vector).
+
+        An IVF index is rebuilt once it has grown to need 4x its lists (each probe would scan 4x the
+        vectors), and goes back to flat below half the threshold (the half keeps an index near the
+        threshold from switching back and forth on every write)."""
+        above = self.settings["index"].get("approximate_above", 0)
+        n, approximate = self.vectors.ntotal, _is_ivf(self.vectors)
+        outgrown = approximate and ivf_lists(n) >= 4 * faiss.extract_index_ivf(self.vectors).nlist
+        if above and n > above and (not approximate or outgrown):
+            self.vectors = approximate_index(*all_vectors(self.vectors), self.model["dimension"])
+        elif approximate and (not above or n < above // 2):
+            flat = self._new_flat()
+            flat.add_with_ids(*all_vectors(self.vectors))
+            self.vectors = flat
+
+    def _new_flat(self) -> faiss.Index:
+        kind = _FAISS_TYPES[self.settings["index"]["vectors"]]
+        return faiss.index_factory(self.model["dimension"], kind, faiss.METRIC_INNER_PRODUCT)
+
     def _open_vectors(self) -> faiss.Index:
         if self.previous:
             return faiss.read_index(str(self.dir / self.previous["files"]["vectors"]))
-        kind = _FAISS_TYPES[self.settings["index"]["vectors"]]
-        return faiss.index_factory(self.model["dimension"], kind, faiss.METRIC_INNER_PRODUCT)
+        return self._new_flat()
 
     def _commit(self) -> None:
         self.db.commit()
@@ -356,6 +383,7 @@ class Writer:
         self.db.close()
         if chunks != self.vectors.ntotal:
             raise RuntimeError(f"internal error: {chunks} chunks but {self.vectors.ntotal} vectors; index unchanged")
+        self._fit_vectors()
         faiss.write_index(self.vectors, str(self.vectors_path))
         for path in (self.db_path, self.vectors_path):
             _fsync(path)
@@ -367,7 +395,7 @@ class Writer:
             "description": self.description,
             "counts": {"articles": counts[0], "chunks": chunks, "sources": counts[1]},
             "date_range": [counts[2] or "", counts[3] or ""],
-            "faiss": {"type": _faiss_type(self.vectors), "vectors": self.vectors.ntotal},
+            "faiss": {"type": _faiss_type(self.vectors), "vectors": self.vectors.ntotal, **_search_defaults(self.vectors)},
             "settings": self.settings,
             "files": {"database": self.db_path.name, "vectors": self.vectors_path.name},
         }
@@ -392,11 +420,87 @@ class Writer:
 
 
 def _faiss_type(index: faiss.Index) -> str:
-    """The FAISS factory string of the index, e.g. "IDMap2,SQfp16"."""
+    """The FAISS factory string of the index, e.g. "IDMap2,SQfp16" or "IVF1024,SQ8"."""
+    if _is_ivf(index):
+        ivf = faiss.downcast_index(index)
+        if isinstance(ivf, faiss.IndexIVFFlat):
+            return f"IVF{ivf.nlist},Flat"
+        codes = {faiss.ScalarQuantizer.QT_fp16: "SQfp16", faiss.ScalarQuantizer.QT_8bit: "SQ8"}.get(ivf.sq.qtype, "SQ")
+        return f"IVF{ivf.nlist},{codes}"
     inner = faiss.downcast_index(index.index)
     if isinstance(inner, faiss.IndexScalarQuantizer) and inner.sq.qtype == faiss.ScalarQuantizer.QT_fp16:
         return _FAISS_TYPES["float16"]
     return _FAISS_TYPES["float32"] if isinstance(inner, faiss.IndexFlat) else f"IDMap2,{type(inner).__name__}"
+
+
+def _is_ivf(index: faiss.Index) -> bool:
+    return isinstance(faiss.downcast_index(index), faiss.IndexIVF)
+
+
+def _search_defaults(index: faiss.Index) -> dict[str, int]:
+    """What a reader needs to search the index as measured: the lists an IVF index probes."""
+    return {"nlist": faiss.extract_index_ivf(index).nlist, "nprobe": NPROBE} if _is_ivf(index) else {}
+
+
+def ivf_lists(n: int) -> int:
+    """Inverted lists for n vectors: the power of two nearest sqrt(n), so a list holds about as many
+    vectors as there are lists (training and probing stay cheap); at least TRAIN_PER_LIST vectors a list."""
+    lists = 2 ** round(np.log2(max(n, 1)) / 2)
+    return int(max(1, min(lists, n // TRAIN_PER_LIST)))
+
+
+def approximate_index(vectors: np.ndarray, ids: np.ndarray, dimension: int,
+                      codes: str = APPROXIMATE_CODES) -> faiss.Index:
+    """IVF{ivf_lists(n)},{codes} trained on (a sample of) `vectors`, holding them under `ids`.
+
+    IVF takes ids and removals natively (HNSW cannot remove). A hashtable direct map lets
+    `reconstruct(chunk_id)` work for sparse chunk ids, as the retriever needs."""
+    nlist = ivf_lists(len(vectors))
+    index = faiss.index_factory(dimension, f"IVF{nlist},{codes}", faiss.METRIC_INNER_PRODUCT)
+    sample = vectors
+    if len(vectors) > nlist * TRAIN_PER_LIST:
+        rows = np.random.default_rng(0).choice(len(vectors), nlist * TRAIN_PER_LIST, replace=False)
+        sample = vectors[np.sort(rows)]
+    index.train(np.ascontiguousarray(sample, dtype=np.float32))
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    for first in range(0, len(vectors), 100_000):  # in slices: the float32 copy stays small
+        index.add_with_ids(np.ascontiguousarray(vectors[first:first + 100_000], dtype=np.float32),
+                           np.ascontiguousarray(ids[first:first + 100_000], dtype=np.int64))
+    return index
+
+
+def all_vectors(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Every (decoded) vector of an IDMap2 or IVF index, and its id."""
+    if _is_ivf(index):
+        ivf = faiss.extract_index_ivf(index)
+        lists = ivf.invlists
+        ids = np.concatenate([np.zeros(0, dtype=np.int64)] + [
+            faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+            for i in range(ivf.nlist) if lists.list_size(i)])
+        ids.sort()
+        vectors = ivf.reconstruct_batch(ids) if len(ids) else np.zeros((0, ivf.d), dtype=np.float32)
+        return vectors, ids
+    ids = faiss.vector_to_array(index.id_map).astype(np.int64)
+    return index.index.reconstruct_n(0, index.ntotal), ids
+
+
+def search_parameters(index: faiss.Index, nprobe: int | None,
+                      allowed: np.ndarray | None) -> faiss.SearchParameters | None:
+    """Search parameters: the recorded nprobe for IVF, and a filter to `allowed` ids if given.
+
+    A filter that keeps a share f of the vectors leaves about f of each probed list, so an IVF
+    search probes 1/f times more lists (at most all) to still fill its result list."""
+    sel = faiss.IDSelectorBatch(allowed) if allowed is not None else None
+    if not _is_ivf(index):
+        return faiss.SearchParameters(sel=sel) if sel is not None else None
+    nlist = faiss.extract_index_ivf(index).nlist
+    probes = nprobe or NPROBE
+    if allowed is not None and allowed.size:
+        probes = int(np.ceil(probes * index.ntotal / allowed.size))
+    params = faiss.SearchParametersIVF(nprobe=max(1, min(probes, nlist)))
+    if sel is not None:
+        params.sel = sel
+    return params
 
 
 def _remove_orphans(index_dir: Path, manifest: dict[str, Any] | None) -> None:
