@@ -47,8 +47,9 @@ def build(args: argparse.Namespace) -> str:
     started = time.perf_counter()
     bare_torch.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=True)
     bare = time.perf_counter() - started
+    context = texts[::args.every]  # for context only, so a sample (every Nth chunk) keeps the run short
     started = time.perf_counter()
-    embedder.encode(texts, progress=True)
+    embedder.encode(context, progress=True)
     own = time.perf_counter() - started
     info = qa.info()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -61,7 +62,8 @@ def build(args: argparse.Namespace) -> str:
         f"| newsqa build (ingested articles -> index) | {report.seconds:.1f} | {build_rate:.1f} |",
         f"| of which embedding | {report.embed_seconds:.1f} | {report.chunks / report.embed_seconds:.1f} |",
         f"| bare SentenceTransformer.encode (torch float32), same chunks | {bare:.1f} | {bare_rate:.1f} |",
-        f"| bare {info['backend']} encode (Embedder.encode), same chunks | {own:.1f} | {len(texts) / own:.1f} |", "",
+        (f"| bare {info['backend']} encode (Embedder.encode), every {args.every}th chunk ({len(context)}) | "
+         f"{own:.1f} | {len(context) / own:.1f} |"), "",
         (f"newsqa build vs bare torch encode: {build_rate / bare_rate:.2f}x the chunks/s "
          f"({100 * (report.seconds / bare - 1):+.1f}% wall time)."),
         f"Peak memory {peak:.0f} MB; index size {info['bytes'] / 1e6:.1f} MB.",
@@ -104,6 +106,7 @@ def main() -> int:
     b.add_argument("--index", help="where to build (default: a temporary directory)")
     b.add_argument("--preset", default="compact")
     b.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help="embedding backend of the build")
+    b.add_argument("--every", type=int, default=8, help="the backend's own bare encode runs on every Nth chunk")
     q = sub.add_parser("query")
     q.add_argument("--index", default="index")
     q.add_argument("--questions", default=str(DEVSET))
