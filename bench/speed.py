@@ -1,7 +1,9 @@
 """Speed: build throughput against bare SentenceTransformer.encode, and query latency.
 
 Run:
-  .venv/bin/python bench/speed.py build [--small]      # NewsQA.build over the demo corpus vs bare encode
+  .venv/bin/python bench/speed.py build [--small] [--backend onnx-int8]
+        # NewsQA.build over the demo corpus (with that embedding backend) vs bare torch encode of the
+        # same chunks, and the backend's own encode of them, without the pipeline, for context
   .venv/bin/python bench/speed.py query --index index  # search and ask p50/p95 after warm-up
 Both print a table and write it under bench/results/.
 """
@@ -23,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write  # noqa: E402
 
 from newsqa import NewsQA  # noqa: E402
+from newsqa.config import BACKENDS, DEFAULT_BACKEND, preset
 from newsqa.corpora import demo_articles  # noqa: E402
 from newsqa.embedding import load_embedder  # noqa: E402
 from newsqa.evaluate import load_questions  # noqa: E402
@@ -32,27 +35,45 @@ DEVSET = Path(__file__).resolve().parent / "devset.jsonl"
 
 def build(args: argparse.Namespace) -> str:
     articles = demo_articles("News100" if args.small else "NewsArticles")
-    embedder = load_embedder("all-MiniLM-L6-v2")  # loaded outside both timings
+    settings = preset(args.preset).with_backend(args.backend)
+    model = settings.embedding.model
+    bare_torch = load_embedder(model, backend="torch")._model  # a plain SentenceTransformer; loaded, like
+    embedder = load_embedder(model, backend=args.backend)  # the backend (and its export), outside all timings
     index = args.index or tempfile.mkdtemp(prefix="newsqa-speed-")
-    qa = NewsQA.build(articles, index, settings=args.preset, progress=True)
+    qa = NewsQA.build(articles, index, settings=settings, progress=True)
     report = qa.last_report
     assert report is not None
     texts = [r[0] for r in qa.reader.db.execute("SELECT text FROM chunk_texts ORDER BY id")]
     started = time.perf_counter()
-    embedder._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=True)
+    bare_torch.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=True)
     bare = time.perf_counter() - started
+    context = texts[::args.every]  # for context only, so a sample (every Nth chunk) keeps the run short
+    started = time.perf_counter()
+    embedder.encode(context, progress=True)
+    own = time.perf_counter() - started
     info = qa.info()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    build_rate, bare_rate = report.chunks / report.seconds, len(texts) / bare
     return "\n".join([
-        f"Corpus: {'News100' if args.small else 'NewsArticles'} + sample article: {info['articles']} articles, "
-        f"{len(texts)} chunks; preset {args.preset}", "",
+        (f"Corpus: {'News100' if args.small else 'NewsArticles'} + sample article: {info['articles']} articles, "
+         f"{len(texts)} chunks; preset {args.preset}; embedding backend {info['backend']} "
+         f"(asked for {args.backend}); {cores()} threads"), "",
         "| step | seconds | chunks/s |", "|---|---|---|",
-        f"| newsqa build (ingested articles -> index) | {report.seconds:.1f} | {report.chunks / report.seconds:.1f} |",
+        f"| newsqa build (ingested articles -> index) | {report.seconds:.1f} | {build_rate:.1f} |",
         f"| of which embedding | {report.embed_seconds:.1f} | {report.chunks / report.embed_seconds:.1f} |",
-        f"| bare SentenceTransformer.encode, same chunks | {bare:.1f} | {len(texts) / bare:.1f} |", "",
-        f"Pipeline overhead over bare encode: {100 * (report.seconds / bare - 1):+.1f}% wall time.",
+        f"| bare SentenceTransformer.encode (torch float32), same chunks | {bare:.1f} | {bare_rate:.1f} |",
+        (f"| bare {info['backend']} encode (Embedder.encode), every {args.every}th chunk ({len(context)}) | "
+         f"{own:.1f} | {len(context) / own:.1f} |"), "",
+        (f"newsqa build vs bare torch encode: {build_rate / bare_rate:.2f}x the chunks/s "
+         f"({100 * (report.seconds / bare - 1):+.1f}% wall time)."),
         f"Peak memory {peak:.0f} MB; index size {info['bytes'] / 1e6:.1f} MB.",
     ])
+
+
+def cores() -> int:
+    from newsqa.onnx_backend import cores as present
+
+    return present()
 
 
 def query(args: argparse.Namespace) -> str:
@@ -84,6 +105,8 @@ def main() -> int:
     b.add_argument("--small", action="store_true", help="News100 instead of the full corpus")
     b.add_argument("--index", help="where to build (default: a temporary directory)")
     b.add_argument("--preset", default="compact")
+    b.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help="embedding backend of the build")
+    b.add_argument("--every", type=int, default=8, help="the backend's own bare encode runs on every Nth chunk")
     q = sub.add_parser("query")
     q.add_argument("--index", default="index")
     q.add_argument("--questions", default=str(DEVSET))

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .config import PRESETS, preset
+from .config import BACKENDS, DEFAULT_BACKEND, PRESETS, preset
 from .ingest import parse_field_map
 from .store import StoreError
 
@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="column names for JSON/CSV records, e.g. text=body,published=date")
     build.add_argument("--model", help="sentence-transformers model name or path (default all-MiniLM-L6-v2)")
     build.add_argument("--preset", choices=sorted(PRESETS), default="default", help="settings preset")
+    build.add_argument("--backend", choices=BACKENDS, default=None,
+                       help=f"how chunks are embedded (default {DEFAULT_BACKEND}; an existing index keeps its own)")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(run=_build)
@@ -164,7 +166,7 @@ def _build(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"newsqa build: {exc}", file=sys.stderr)
         return 2
-    settings = preset(args.preset).with_model(args.model)
+    settings = preset(args.preset).with_model(args.model).with_backend(args.backend)
     report = NewsQA.build(args.paths, args.index, settings=settings, field_map=field_map,
                           progress=not args.quiet).last_report
     assert report is not None
@@ -216,7 +218,7 @@ def _info(args: argparse.Namespace) -> int:
           f"chunks    {info['chunks']}\n"
           f"sources   {info['sources']}\n"
           f"dates     {first or '?'} to {last or '?'}\n"
-          f"model     {info['model']} ({info['dimension']}-d, FAISS {info['faiss']})\n"
+          f"model     {info['model']} ({info['dimension']}-d, {info['backend']}, FAISS {info['faiss']})\n"
           f"size      {info['bytes'] / 1e6:.1f} MB\n"
           f"built     {info['built_at']}" + (f"\nholds     {info['description']}" if info["description"] else ""))
     return 0

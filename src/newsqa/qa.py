@@ -81,6 +81,7 @@ class NewsQA:
         """Add files, folders or `Article`s; changed articles are re-embedded, unchanged ones skipped.
         `description` (what the index holds, in words) goes into the manifest."""
         embedder = self.embedder  # loaded before the clock starts: the report times the pipeline
+        self._record_backend(embedder)
         started = time.perf_counter()
         ingested = self._ingest(items, field_map)
         report = indexing.BuildReport(files=ingested.files, problems=list(ingested.problems))
@@ -117,6 +118,7 @@ class NewsQA:
             "description": manifest.get("description", ""),
             **reader.stats(),
             "model": manifest["model"]["name"],
+            "backend": manifest["settings"].get("embedding", {}).get("backend", "torch"),
             "dimension": manifest["model"]["dimension"],
             "faiss": manifest["faiss"]["type"],
             "built_at": manifest["built_at"],
@@ -190,8 +192,14 @@ class NewsQA:
         with self._load_lock:
             if self._embedder is None:
                 emb = self.settings.embedding
-                self._embedder = load_embedder(emb.model, emb.device, emb.batch_size)
+                self._embedder = load_embedder(emb.model, emb.device, emb.batch_size, emb.backend)
             return self._embedder
+
+    def _record_backend(self, embedder: Embedder) -> None:
+        """Settings name the backend that runs (torch when the asked-for one could not), so the
+        manifest says how the vectors were made and questions are embedded the same way."""
+        if embedder.backend != self.settings.embedding.backend:
+            self.settings = self.settings.with_backend(embedder.backend)
 
     # ------------------------------------------------------------------ helpers
 
