@@ -21,7 +21,7 @@ from ..embedding import Embedder
 from ..lexical import terms, words
 from ..store import Reader
 from ..types import Hit
-from .compose import Candidate
+from .compose import Candidate, passage_sentences
 
 _MIN_WORDS = 4  # shorter "sentences" are captions, bylines and fragments
 _CUE_SHORTLIST = 4  # shortlist places kept for sentences that carry the cue of the question's kind
@@ -101,7 +101,7 @@ class ExtractiveAnswerer:
 
     def choose(self, question: str, query: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Candidate]:
         """The sentences that answer, best first; empty when none answers well enough."""
-        candidates = self._candidates(hits[: self.settings.passages])
+        candidates, self._texts = passage_sentences(self.reader, hits[: self.settings.passages], _MIN_WORDS)
         if not candidates:
             return []
         kind = question_kind(question)
@@ -167,24 +167,6 @@ class ExtractiveAnswerer:
             return 1.0
         present = set(terms(self._texts.get(article_id, "")))
         return len(names & present) / len(names)
-
-    def _candidates(self, hits: list[Hit]) -> list[Candidate]:
-        seen: set[tuple[str, int]] = set()
-        out: list[Candidate] = []
-        texts = self._texts = {}
-        for rank, hit in enumerate(hits):
-            if hit.article_id not in texts:
-                article = self.reader.article(hit.article_id)
-                texts[hit.article_id] = article.text if article else ""
-            text = texts[hit.article_id]
-            for position, span in self.reader.sentences_in(hit.article_id, hit.start, hit.end):
-                key = (hit.article_id, position)
-                sentence = text[span.start:span.end]
-                if key in seen or len(sentence.split()) < _MIN_WORDS:
-                    continue
-                seen.add(key)
-                out.append(Candidate(hit, rank, position, span, sentence))
-        return out
 
     def _score_words(self, candidates: list[Candidate], query: str, question: str) -> None:
         """Share of the query's (IDF-weighted) terms each sentence contains; the question's own
