@@ -33,6 +33,7 @@ from .prompt import Source
 
 _MARKER = re.compile(r"\[\s*(?:(?:passage|source|article)\s*)?(\d+(?:\s*[,;]\s*\d+)*)\s*\]", re.IGNORECASE)
 _LEADING_MARKERS = re.compile(r"^(?:\s*" + _MARKER.pattern + r")+", re.IGNORECASE)
+_MARKERS_BEFORE_STOP = re.compile(r"\s*((?:" + _MARKER.pattern + r"\s*)+)([.!?])", re.IGNORECASE)
 _THINKING = re.compile(r"<think>.*?(?:</think>|\Z)", re.IGNORECASE | re.DOTALL)  # reasoning models think aloud
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
 _DECORATION = re.compile(r"\*\*|__|^#+\s*", re.MULTILINE)  # Markdown emphasis and headings
@@ -72,6 +73,7 @@ def claims(text: str) -> list[Claim]:
     """The sentences of a generated answer, each with the passage numbers it cites. Markers
     opening a sentence ("... sanctions. [1] The ...") belong to the sentence before."""
     text = _DECORATION.sub("", _LIST_ITEM.sub("", _THINKING.sub("", text)))
+    text = _MARKERS_BEFORE_STOP.sub(lambda m: f"{m.group(m.lastindex)} {m.group(1).strip()}", text)  # "x [1]." -> "x. [1]"
     out: list[Claim] = []
     for span in split_sentences(text):
         sentence = text[span.start:span.end]
