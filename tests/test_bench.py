@@ -66,3 +66,12 @@ def test_retrieval_benchmark_on_news100(tmp_path: Path) -> None:
     recall5 = {(r.split("|")[1].strip(), r.split("|")[2].split()[0]): float(r.split("|")[4]) for r in rows}
     assert all(0.0 <= v <= 1.0 for v in recall5.values())
     assert recall5[("newsqa", "title")] >= 0.5  # titles find their own article among 100
+
+
+def test_generative_replay_and_calibration(index: Path, tmp_path: Path) -> None:
+    out = run("generative.py", "--index", str(index), "--questions", str(QUESTIONS), results=tmp_path)
+    assert "| **unsupported caught** |" in out and "| **supported wrongly removed** |" in out
+    assert "| invented (unsupported) | 3 | 3 | 1.000 |" in out  # one invented sentence a question, all caught
+    assert (tmp_path / "generative.md").exists()
+    out = run("generative.py", "--calibrate", "--index", str(index), "--questions", str(QUESTIONS), results=tmp_path)
+    assert "Recommended support_threshold:" in out and (tmp_path / "generative-calibration.md").exists()

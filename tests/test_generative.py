@@ -17,16 +17,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import DATA, ROOT, SAMPLE
 
 from newsqa import NewsQA, Settings
 from newsqa.answer.prompt import conversation, fit, sources_of
 from newsqa.answer.verify import claims, missing_facts
 from newsqa.types import Answer
 
-from conftest import DATA, ROOT, SAMPLE
-
 sys.path.insert(0, str(ROOT / "bench"))
-from scripted_server import Reply, ScriptedServer  # noqa: E402
+from scripted_server import Reply, ScriptedServer
 
 QUESTION = "Why did the US sanction Turkey?"
 S1 = "The United States imposed sanctions on Turkey because Ankara bought the Russian S-400 air defense system"
@@ -215,14 +214,14 @@ def test_cli_ask_with_openai_answerer(index: Path, server: ScriptedServer, sampl
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     done = subprocess.run([sys.executable, "-m", "newsqa.cli", "ask", QUESTION, "--index", str(index),
                            "--answerer", f"openai:{server.url}", "--model", "m", "--json"],
-                          capture_output=True, text=True, env=env, timeout=300)
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["answerer"] == f"openai:{server.url}" and data["removed"] == 1
     assert data["unsupported"][0]["text"] == "Washington imposed the sanctions on December 19."
     assert "was removed" in done.stderr
     bad = subprocess.run([sys.executable, "-m", "newsqa.cli", "ask", QUESTION, "--index", str(index),
-                          "--answerer", "gpt-4"], capture_output=True, text=True, env=env, timeout=300)
+                          "--answerer", "gpt-4"], capture_output=True, text=True, env=env, timeout=300, check=False)
     assert bad.returncode == 2 and "unknown answerer" in bad.stderr
 
 

@@ -39,7 +39,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
 _DECORATION = re.compile(r"\*\*|__|^#+\s*", re.MULTILINE)  # Markdown emphasis and headings
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-_CALENDAR = frozenset((
+CALENDAR = frozenset((
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
     "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate((
@@ -67,6 +67,7 @@ class Verdict:
     kept: int
     unsupported: list[Unsupported]
     declined: bool  # the model said the articles do not cover the question
+    closeness: dict[str, float] = field(default_factory=dict)  # sentence -> cosine to its best cited sentence
 
 
 def claims(text: str) -> list[Claim]:
@@ -109,6 +110,7 @@ def verify(text: str, sources: list[Source], reader: Reader, embedder: Embedder,
     kept: list[tuple[Claim, list[tuple[Candidate, float]]]] = []
     removed: list[Unsupported] = []
     declined = False
+    closeness: dict[str, float] = {}
     for claim, vector in zip(found, claim_vectors):
         valid = [n for n in dict.fromkeys(claim.cited) if n in given]
         if not valid:
@@ -124,8 +126,8 @@ def verify(text: str, sources: list[Source], reader: Reader, embedder: Embedder,
         best = {n: max(((c, float(vector @ c.vector)) for c in candidates[n]), key=lambda pair: pair[1])
                 for n in valid if candidates[n]}
         supporting = {n: pair for n, pair in best.items() if pair[1] >= threshold}
+        closest = closeness[claim.text] = max((score for _, score in best.values()), default=0.0)
         if not supporting:
-            closest = max((score for _, score in best.values()), default=0.0)
             removed.append(Unsupported(claim.text, f"not close in meaning to any sentence of the cited passages "
                                                    f"(best {closest:.2f} < {threshold:.2f})"))
             continue
@@ -135,7 +137,7 @@ def verify(text: str, sources: list[Source], reader: Reader, embedder: Embedder,
             continue
         kept.append((claim, list(supporting.values())))
     answer, citations = _render(kept, reader)
-    return Verdict(answer, citations, len(kept), removed, declined)
+    return Verdict(answer, citations, len(kept), removed, declined, closeness)
 
 
 def facts(sentence: str, common: set[str]) -> tuple[list[str], list[str]]:
@@ -147,7 +149,7 @@ def facts(sentence: str, common: set[str]) -> tuple[list[str], list[str]]:
         folded = fold(word)
         if not word[0].isupper() or folded in STOPWORDS:
             continue
-        if folded in _CALENDAR or folded not in common:
+        if folded in CALENDAR or folded not in common:
             names.append(word)
     return numbers, names
 
