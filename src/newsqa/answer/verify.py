@@ -38,7 +38,13 @@ _THINKING = re.compile(r"<think>.*?(?:</think>|\Z)", re.IGNORECASE | re.DOTALL) 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
 _DECORATION = re.compile(r"\*\*|__|^#+\s*", re.MULTILINE)  # Markdown emphasis and headings
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")  # letters and digits: "CO2", "CsPbI3", "S-400"
+# Words that open a sentence with a capital without being names (with STOPWORDS).
+_OPENERS = frozenset((
+    "according", "additionally", "afterwards", "already", "besides", "consequently", "currently", "earlier",
+    "eventually", "finally", "first", "following", "furthermore", "however", "initially", "instead", "later",
+    "likewise", "meanwhile", "moreover", "nevertheless", "overall", "previously", "recently", "second", "since",
+    "still", "subsequently", "therefore", "thus", "today", "whose", "yet", "yesterday"))
 CALENDAR = frozenset((
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
     "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
@@ -145,9 +151,9 @@ def facts(sentence: str, common: set[str]) -> tuple[list[str], list[str]]:
     word the passages also use in lower case ("Officials", "President") is not taken for a name."""
     numbers = [n.replace(",", "") for n in _NUMBER.findall(sentence)]
     names = []
-    for word in _WORD.findall(sentence):
+    for i, word in enumerate(_WORD.findall(sentence)):
         folded = fold(word)
-        if not word[0].isupper() or folded in STOPWORDS:
+        if not word[0].isupper() or folded in STOPWORDS or (i == 0 and folded in _OPENERS):
             continue
         if folded in CALENDAR or folded not in common:
             names.append(word)
