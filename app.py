@@ -1,6 +1,8 @@
 """The newsqa chat over the committed demo index: `python app.py`, and the Hugging Face Space entry point.
 
-GRADIO_SERVER_NAME and GRADIO_SERVER_PORT choose the address; NEWSQA_INDEX another index.
+GRADIO_SERVER_NAME and GRADIO_SERVER_PORT choose the address; NEWSQA_INDEX another index;
+NEWSQA_ANSWERER a generative answerer (e.g. openai:http://localhost:11434/v1) and
+NEWSQA_ANSWER_MODEL the model that server should run.
 """
 
 import os
@@ -14,4 +16,5 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in a package; ne
 from newsqa.ui import launch  # noqa: E402
 
 if __name__ == "__main__":
-    launch(os.environ.get("NEWSQA_INDEX") or ROOT / "index")
+    launch(os.environ.get("NEWSQA_INDEX") or ROOT / "index", answerer=os.environ.get("NEWSQA_ANSWERER"),
+           answer_model=os.environ.get("NEWSQA_ANSWER_MODEL"))

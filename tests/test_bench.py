@@ -75,3 +75,12 @@ def test_scale_benchmark(tmp_path: Path) -> None:
     assert {"IDMap2,Flat", "IDMap2,SQfp16", "IVF64,Flat", "IVF64,SQfp16", "IVF64,SQ8", "IDMap2,HNSW32,Flat"} <= kinds
     assert all(float(row.split("|")[9]) >= 0.95 for row in rows if "exact" in row or "nprobe" in row)
     assert (tmp_path / "scale.md").read_text().count("| 5,000 |") >= 6
+
+
+def test_generative_replay_and_calibration(index: Path, tmp_path: Path) -> None:
+    out = run("generative.py", "--index", str(index), "--questions", str(QUESTIONS), results=tmp_path)
+    assert "| **unsupported caught** |" in out and "| **supported wrongly removed** |" in out
+    assert "| invented (unsupported) | 3 | 3 | 1.000 |" in out  # one invented sentence a question, all caught
+    assert (tmp_path / "generative.md").exists()
+    out = run("generative.py", "--calibrate", "--index", str(index), "--questions", str(QUESTIONS), results=tmp_path)
+    assert "Recommended support_threshold:" in out and (tmp_path / "generative-calibration.md").exists()

@@ -7,9 +7,10 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from . import __version__
-from .config import BACKENDS, DEFAULT_BACKEND, PRESETS, preset
+from .config import BACKENDS, DEFAULT_BACKEND, PRESETS, Settings, preset
 from .ingest import parse_field_map
 from .store import StoreError
 
@@ -63,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     _index_arg(ask)
     _filter_args(ask)
+    _answerer_args(ask)
+    ask.add_argument("--timeout", type=float, metavar="SECONDS",
+                     help="how long a generative answer may take before the extractive one is given (default 60)")
     ask.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
     ask.set_defaults(run=_ask)
 
@@ -84,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     _index_arg(serve)
     serve.add_argument("--host", default=None, help="address to bind (default $GRADIO_SERVER_NAME or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default $GRADIO_SERVER_PORT or 7860)")
+    _answerer_args(serve)
     serve.set_defaults(run=_serve)
 
     info = sub.add_parser("info", help="what an index holds")
@@ -96,6 +101,14 @@ def _parser() -> argparse.ArgumentParser:
 def _index_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", default=os.environ.get("NEWSQA_INDEX", DEFAULT_INDEX), metavar="DIR",
                         help="index directory (default: $NEWSQA_INDEX or ./index)")
+
+
+def _answerer_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--answerer", default=os.environ.get("NEWSQA_ANSWERER") or "extractive", metavar="SPEC",
+                        help="extractive (default, or $NEWSQA_ANSWERER), transformers:<HF id or path>, "
+                             "or openai:<base_url> (e.g. openai:http://localhost:11434/v1 for Ollama)")
+    parser.add_argument("--model", default=os.environ.get("NEWSQA_ANSWER_MODEL"), metavar="NAME",
+                        help="the model an openai: server should run (default $NEWSQA_ANSWER_MODEL)")
 
 
 def _filter_args(parser: argparse.ArgumentParser) -> None:
@@ -112,12 +125,17 @@ def _filters(args: argparse.Namespace) -> dict[str, object]:
 def _ask(args: argparse.Namespace) -> int:
     from .qa import NewsQA
 
-    qa = NewsQA.open(args.index)
+    settings = Settings()
+    if args.timeout:
+        settings = replace(settings, generation=replace(settings.generation, timeout=args.timeout))
     try:
+        qa = NewsQA.open(args.index, settings=settings, answerer=args.answerer, answer_model=args.model)
         answer = qa.ask(args.question, filters=_filters(args))
     except ValueError as exc:
         print(f"newsqa ask: {exc}", file=sys.stderr)
         return 2
+    if answer.notice:
+        print(f"newsqa ask: {answer.notice}", file=sys.stderr)
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
@@ -133,6 +151,10 @@ def _ask(args: argparse.Namespace) -> int:
             if c.url:
                 print(f"    {c.url}")
         print(f"    \"{c.quote}\"")
+    if answer.unsupported:
+        print("\nRemoved from the generated answer:")
+        for u in answer.unsupported:
+            print(f"    \"{u.text}\" ({u.reason})")
     return 0
 
 
@@ -192,7 +214,8 @@ def _demo(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from .ui import launch
 
-    launch(args.index, server_name=args.host, server_port=args.port)
+    launch(args.index, answerer=args.answerer, answer_model=args.model, server_name=args.host,
+           server_port=args.port)
     return 0
 
 

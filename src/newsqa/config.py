@@ -67,6 +67,27 @@ class AnswerSettings:
     duplicate_similarity: float = 0.85  # sentences closer than this to a chosen one are left out
 
 
+ANSWERERS = ("extractive", "transformers:<HF id or local path>", "openai:<base_url>")
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Which answerer writes answers; for a generative one, its model, limits and how it is checked."""
+
+    answerer: str = "extractive"  # or "transformers:<HF id or local path>" or "openai:<base_url>"
+    model: str = ""  # openai: the model the server should run (Ollama: "llama3.2"); llama.cpp ignores it
+    max_new_tokens: int = 300
+    temperature: float = 0.0  # 0: greedy, the same answer each time
+    context_tokens: int = 4096  # prompt + answer; a transformers model's own window caps it
+    chars_per_token: float = 3.0  # openai: the server's tokenizer is unknown; English runs ~4 chars/token
+    history_messages: int = 6  # earlier chat messages put in the prompt
+    timeout: float = 60.0  # seconds for a whole answer, and for any one read from a server
+    connect_timeout: float = 5.0
+    stream: bool = True  # openai: ask for server-sent events
+    device: str = "cpu"  # transformers: "cpu", "cuda", "mps"
+    support_threshold: float = 0.54  # cosine a generated sentence needs to its best cited sentence (bench/generative.py)
+
+
 @dataclass(frozen=True)
 class Settings:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
@@ -74,6 +95,7 @@ class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,6 +125,16 @@ class Settings:
         if not backend:
             return self
         return replace(self, embedding=replace(self.embedding, backend=backend))
+
+
+    def with_answerer(self, answerer: str | None, model: str | None = None) -> Settings:
+        """These settings with another answerer (and the model an OpenAI-compatible server should run)."""
+        generation = self.generation
+        if answerer:
+            generation = replace(generation, answerer=answerer)
+        if model:
+            generation = replace(generation, model=model)
+        return replace(self, generation=generation)
 
 
 def _from_dict(cls: type, data: dict[str, Any]) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from . import indexing
 from .answer.compose import abstention, compose, human_date
 from .answer.extractive import ExtractiveAnswerer
+from .answer.generative import Event, GenerativeAnswerer, check_answerer
 from .chunking import Chunker
 from .config import Settings, preset
 from .embedding import Embedder, load_embedder
@@ -44,14 +45,19 @@ class NewsQA:
 
     @classmethod
     def open(cls, index_dir: PathLike = "index", model: str | None = None,
-             settings: Settings | str | None = None) -> NewsQA:
-        """Open an existing index. `model`, when given, must be the one it was built with;
-        `settings` (or a preset name) sets retrieval and answering, the index its build-time parts."""
+             settings: Settings | str | None = None, answerer: str | None = None,
+             answer_model: str | None = None) -> NewsQA:
+        """Open an existing index. `model`, when given, must be the embedding model it was built with;
+        `settings` (or a preset name) sets retrieval and answering, the index its build-time parts.
+        `answerer` is "extractive", "transformers:<HF id or path>" or "openai:<base_url>", and
+        `answer_model` the model an OpenAI-compatible server should run."""
         index_dir = Path(index_dir)
         manifest = read_manifest(index_dir)
         if model:
             check_model(manifest, model, None, index_dir)
-        qa = cls(index_dir, _settings(settings).built_with(manifest.get("settings", {})))
+        settings = _settings(settings).built_with(manifest.get("settings", {})).with_answerer(answerer, answer_model)
+        check_answerer(settings.generation.answerer)
+        qa = cls(index_dir, settings)
         qa._reader = Reader(index_dir)
         return qa
 
@@ -141,6 +147,15 @@ class NewsQA:
         `history` is the conversation so far as chat messages ({"role", "content"}); it is
         used to understand a follow-up. A period named in the question narrows `filters`.
         """
+        *_, answer = self.ask_stream(question, history, filters)
+        assert isinstance(answer, Answer)
+        return answer
+
+    def ask_stream(self, question: str, history: list[dict[str, Any]] | None = None,
+                   filters: Filters | dict[str, Any] | None = None) -> Iterator[Event]:
+        """`ask`, as it happens: a generative answerer yields its draft text in `str` pieces as the
+        model writes it; the last item is always the verified `Answer` (the only item for the
+        extractive answerer). The draft is unchecked: show the final Answer in its place."""
         clock = _Clock()
         question = validate(question)
         filters = Filters.of(filters)
@@ -148,8 +163,9 @@ class NewsQA:
         query = retrieval_query(question, history)
         stats = reader.stats()
         if not stats["articles"]:
-            return Answer(question, "The index is empty: add articles first (newsqa build PATH).",
-                          abstained=True, query=query)
+            yield Answer(question, "The index is empty: add articles first (newsqa build PATH).",
+                         abstained=True, query=query)
+            return
         named = period(question, stats["date_range"][1])
         if named:
             filters = filters.merged(named)
@@ -160,14 +176,25 @@ class NewsQA:
         hits = Retriever(reader, embedder, settings.retrieval).search(
             query, settings.answer.passages, filters, query_vector)
         clock.lap("retrieve")
-        chosen = ExtractiveAnswerer(reader, embedder, settings.answer).choose(question, query, query_vector, hits)
-        if chosen:
-            text, citations = compose(chosen, reader)
+
+        def extractive() -> Answer:
+            chosen = ExtractiveAnswerer(reader, embedder, settings.answer).choose(question, query, query_vector, hits)
+            if chosen:
+                text, citations = compose(chosen, reader)
+            else:
+                text, citations = abstention(hits, _period_label(named)), []
+            clock.lap("answer")
+            return Answer(question, text, citations, abstained=not chosen)
+
+        if settings.generation.answerer == "extractive":
+            events: Iterable[Event] = [extractive()]
         else:
-            text, citations = abstention(hits, _period_label(named)), []
-        clock.lap("answer")
-        return Answer(question, text, citations, abstained=not chosen, passages=hits, timings=clock.laps,
-                      query=query, filters=asdict(filters))
+            events = GenerativeAnswerer(settings, reader, embedder).stream(question, history, hits, extractive,
+                                                                            clock.lap)
+        for event in events:
+            if isinstance(event, Answer):
+                event.passages, event.timings, event.query, event.filters = hits, clock.laps, query, asdict(filters)
+            yield event
 
     def sources(self) -> list[str]:
         """The outlets in the index, most articles first (for filter menus)."""

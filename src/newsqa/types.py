@@ -102,6 +102,17 @@ class Citation:
 
 
 @dataclass
+class Unsupported:
+    """A generated sentence that verification removed, and why."""
+
+    text: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class Answer:
     """What `NewsQA.ask` returns: the text, its citations, or an honest abstention."""
 
@@ -113,7 +124,10 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
     query: str = ""  # the text retrieval searched with (the question, plus context for a follow-up)
     filters: dict[str, Any] = field(default_factory=dict)  # filters applied, including dates read from the question
-    answerer: str = "extractive"
+    answerer: str = "extractive"  # who wrote it; a fallback says why, e.g. "extractive (fallback: ...)"
+    generated: str = ""  # what a generative model wrote, before verification
+    unsupported: list[Unsupported] = field(default_factory=list)  # generated sentences removed, with why
+    notice: str = ""  # for the reader: why a fallback happened, or how many sentences were removed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,4 +136,6 @@ class Answer:
             "passages": [p.to_dict() for p in self.passages],
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
             "query": self.query, "filters": self.filters, "answerer": self.answerer,
+            "generated": self.generated, "unsupported": [u.to_dict() for u in self.unsupported],
+            "removed": len(self.unsupported), "notice": self.notice,
         }

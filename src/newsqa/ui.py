@@ -45,7 +45,10 @@ CSS = """
 .nq-card mark {background: #fff3a3; color: inherit; padding: 0 1px;}
 .nq-abstained {border: 1px dashed #b26b00; border-radius: 8px; padding: 10px 12px; background: #fff8ec; color: #5c3700;}
 .nq-empty {color: var(--body-text-color-subdued);}
+.nq-notice {border-left: 3px solid #b26b00; padding: 4px 10px; margin-bottom: 10px; font-size: 0.9em;}
 """
+WRITING = ("<div class='nq-empty'>The model is writing; each of its sentences is checked against the articles "
+           "it cites before it is shown as the answer.</div>")
 THEME = gr.themes.Soft(font=[gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "sans-serif"])
 
 
@@ -60,8 +63,10 @@ def citations_html(answer: Answer | None) -> str:
     """Cards for the citations: number, title (linked), outlet and date, the quote highlighted in context."""
     if answer is None:
         return "<div class='nq-empty'>Sources of the answer appear here.</div>"
+    notice = _notice_html(answer)
     if answer.abstained:
-        return f"<div class='nq-abstained'><b>No supporting sentences.</b> {html.escape(answer.text)}</div>"
+        return (f"{notice}<div class='nq-abstained'><b>No supporting sentences.</b> "
+                f"{html.escape(answer.text)}</div>")
     by_article: dict[int, list[Citation]] = {}
     for c in answer.citations:
         by_article.setdefault(c.number, []).append(c)
@@ -76,7 +81,17 @@ def citations_html(answer: Answer | None) -> str:
         body = "".join(f"<blockquote>{passage}</blockquote>" for passage in _passages(quotes))
         cards.append(f"<div class='nq-card'><div><span class='nq-num'>[{number}]</span>{link}</div>"
                      f"<div class='nq-meta'>{meta}</div>{body}</div>")
-    return "".join(cards)
+    return notice + "".join(cards)
+
+
+def _notice_html(answer: Answer) -> str:
+    """Why a generated answer was replaced, or which of its sentences verification removed."""
+    if not answer.notice and not answer.unsupported:
+        return ""
+    removed = "".join(f"<li>{html.escape(u.text)} <i>({html.escape(u.reason)})</i></li>" for u in answer.unsupported)
+    details = (f"<details><summary>Removed from the generated answer ({len(answer.unsupported)})</summary>"
+               f"<ul>{removed}</ul></details>") if removed else ""
+    return f"<div class='nq-notice'>{html.escape(answer.notice)}{details}</div>"
 
 
 def _passages(quotes: list[Citation]) -> list[str]:
@@ -102,7 +117,8 @@ def _passages(quotes: list[Citation]) -> list[str]:
 
 def chat_text(answer: Answer) -> str:
     text = _escape_text(answer.text)
-    return f"⚠️ {text}" if answer.abstained else text
+    text = f"⚠️ {text}" if answer.abstained else text
+    return f"{text}\n\n({_escape_text(answer.notice)})" if answer.notice else text
 
 
 def _escape_text(text: str) -> str:
@@ -114,8 +130,10 @@ def stats_line(qa: NewsQA) -> str:
     info = qa.info()
     first, last = info["date_range"]
     dates = f", {first} to {last}" if first else ""
+    answerer = qa.settings.generation.answerer
+    writer = f" · answers by {html.escape(answerer)}, verified" if answerer != "extractive" else ""
     return (f"{info['articles']:,} articles from {info['sources']} outlets{dates} · {info['chunks']:,} passages · "
-            f"{html.escape(info['model'])}")
+            f"{html.escape(info['model'])}{writer}")
 
 
 # ------------------------------------------------------------------ the app
@@ -146,11 +164,24 @@ class ChatApp:
         filters = {"date_from": date_from or "", "date_to": date_to or "", "sources": sources or ()}
         earlier = [{"role": m["role"], "content": html.unescape(message_text(m.get("content")))}
                    for m in history[:-2]]
+        answer, draft = None, ""
         try:
-            answer = self.session_qa(overlay).ask(message or "", history=earlier, filters=filters)
+            for event in self.session_qa(overlay).ask_stream(message or "", history=earlier, filters=filters):
+                if isinstance(event, Answer):
+                    answer = event
+                    continue
+                checking = gr.skip() if draft else WRITING
+                draft += event
+                history[-1]["content"] = _escape_text(draft)
+                yield history, checking, ""
         except ValueError as exc:
             history[-1]["content"] = f"⚠️ {_escape_text(str(exc))}"
             yield history, citations_html(None), ""
+            return
+        assert answer is not None
+        if draft:  # the model's unchecked draft gives way to the verified answer at once
+            history[-1]["content"] = chat_text(answer)
+            yield history, citations_html(answer), ""
             return
         # Stream the composed answer sentence by sentence, then show its sources.
         shown = ""
@@ -181,7 +212,7 @@ class ChatApp:
             return (f"Over {MAX_FILE_MB} MB, not added: {', '.join(too_big)}.", overlay, gr.skip(), gr.skip())
         if self.read_only and overlay is None:
             progress(0, desc="Copying the index for this session")
-            overlay = NewsQA.open(_copy_index(self.qa.index_dir))
+            overlay = NewsQA.open(_copy_index(self.qa.index_dir), settings=self.qa.settings)
         qa = self.session_qa(overlay)
         progress(0, desc="Reading files")
         report = qa.add(paths, on_progress=lambda done, total: progress((done, total), desc="Embedding"))
@@ -279,11 +310,13 @@ def create_app(qa: NewsQA) -> gr.Blocks:
     return demo
 
 
-def launch(index_dir: str | os.PathLike[str], **kwargs: Any) -> None:
-    """Open the index and serve the chat (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are honoured)."""
+def launch(index_dir: str | os.PathLike[str], answerer: str | None = None, answer_model: str | None = None,
+           **kwargs: Any) -> None:
+    """Open the index and serve the chat (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are honoured).
+    `answerer` and `answer_model` choose a generative answerer (see `NewsQA.open`)."""
     try:
-        qa = NewsQA.open(index_dir)
-    except StoreError as exc:
+        qa = NewsQA.open(index_dir, answerer=answerer, answer_model=answer_model)
+    except (StoreError, ValueError) as exc:
         raise SystemExit(f"newsqa: {exc}") from None
     qa.embedder  # noqa: B018 - load the model before the first visitor, not during their question
     create_app(qa).launch(theme=THEME, css=CSS, max_file_size=f"{MAX_FILE_MB}mb", show_error=False, **kwargs)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..store import Reader
-from ..types import Citation, Hit, Span
+from ..types import Article, Citation, Hit, Span
 
 _CONTEXT_SENTENCES = 1  # sentences shown on each side of a quote
 
@@ -50,13 +50,44 @@ def compose(chosen: list[Candidate], reader: Reader) -> tuple[str, list[Citation
             if attribute and i == 0:
                 sentence = f"{_reported(item.hit)} {quote}"
             parts.append(f"{sentence} [{number}]")
-            ctx_start, ctx_end = _context(spans, item.span)
-            citations.append(Citation(
-                number=number, article_id=article_id, title=article.title, source=article.source,
-                published=article.published, url=article.url, quote=quote, start=item.span.start,
-                end=item.span.end, context=article.text[ctx_start:ctx_end], context_start=ctx_start,
-                score=round(item.score, 4)))
+            citations.append(cite(number, article, spans, item.span, item.score))
     return " ".join(parts), citations
+
+
+def cite(number: int, article: Article, spans: list[Span], quote: Span, score: float) -> Citation:
+    """The citation of one article sentence: the exact quote, its offsets and the sentences around it.
+    `spans` are all of the article's sentences (`Reader.sentences`)."""
+    ctx_start, ctx_end = _context(spans, quote)
+    return Citation(
+        number=number, article_id=article.id, title=article.title, source=article.source,
+        published=article.published, url=article.url, quote=article.text[quote.start:quote.end], start=quote.start,
+        end=quote.end, context=article.text[ctx_start:ctx_end], context_start=ctx_start, score=round(score, 4))
+
+
+def passage_sentences(reader: Reader, hits: list[Hit], min_words: int = 0,
+                      whole_articles: int = 0) -> tuple[list[Candidate], dict[str, str]]:
+    """Each sentence of the passages once, in passage order, and the texts of their articles.
+    Sentences under `min_words` words (captions, bylines) are left out. For the first
+    `whole_articles` articles, every sentence of the article is taken, not only the passage's."""
+    seen: set[tuple[str, int]] = set()
+    out: list[Candidate] = []
+    texts: dict[str, str] = {}
+    whole = list(dict.fromkeys(h.article_id for h in hits))[:whole_articles]
+    for rank, hit in enumerate(hits):
+        if hit.article_id not in texts:
+            article = reader.article(hit.article_id)
+            texts[hit.article_id] = article.text if article else ""
+        text = texts[hit.article_id]
+        spans = (enumerate(reader.sentences(hit.article_id)) if hit.article_id in whole
+                 else reader.sentences_in(hit.article_id, hit.start, hit.end))
+        for position, span in spans:
+            key = (hit.article_id, position)
+            sentence = text[span.start:span.end]
+            if key in seen or len(sentence.split()) < min_words:
+                continue
+            seen.add(key)
+            out.append(Candidate(hit, rank, position, span, sentence))
+    return out, texts
 
 
 def abstention(hits: list[Hit], period: str = "") -> str:

@@ -23,7 +23,7 @@ from ..lexical import terms, words
 from ..question import question_parts
 from ..store import Reader
 from ..types import Hit
-from .compose import Candidate
+from .compose import Candidate, passage_sentences
 
 _MIN_WORDS = 4  # shorter "sentences" are captions, bylines and fragments
 _WHOLE_ARTICLES = 2  # the best articles, whose every sentence is a candidate
@@ -153,7 +153,10 @@ class ExtractiveAnswerer:
     def _choose(self, question: str, query: str, query_vector: np.ndarray, hits: list[Hit],
                 max_sentences: int) -> list[Candidate]:
         kind = question_kind(question)
-        candidates = self._candidates(hits[: self.settings.passages])
+        # Every sentence of the best articles: the answer (a reason, a figure) is often told away
+        # from the passage that matched the question's words.
+        candidates, self._texts = passage_sentences(self.reader, hits[: self.settings.passages], _MIN_WORDS,
+                                                    whole_articles=_WHOLE_ARTICLES)
         if not candidates:
             return []
         self._score_words(candidates, query, question)
@@ -220,30 +223,6 @@ class ExtractiveAnswerer:
             return 1.0
         present = set(terms(self._texts.get(article_id, "")))
         return len(names & present) / len(names)
-
-    def _candidates(self, hits: list[Hit]) -> list[Candidate]:
-        """The sentences of the retrieved passages, and every sentence of the best few articles:
-        the answer (a reason, a figure) is often told away from the passage that matched the
-        question's words."""
-        seen: set[tuple[str, int]] = set()
-        out: list[Candidate] = []
-        texts = self._texts = {}
-        whole = list(dict.fromkeys(h.article_id for h in hits))[:_WHOLE_ARTICLES]
-        for rank, hit in enumerate(hits):
-            if hit.article_id not in texts:
-                article = self.reader.article(hit.article_id)
-                texts[hit.article_id] = article.text if article else ""
-            text = texts[hit.article_id]
-            spans = (enumerate(self.reader.sentences(hit.article_id)) if hit.article_id in whole
-                     else self.reader.sentences_in(hit.article_id, hit.start, hit.end))
-            for position, span in spans:
-                key = (hit.article_id, position)
-                sentence = text[span.start:span.end]
-                if key in seen or len(sentence.split()) < _MIN_WORDS:
-                    continue
-                seen.add(key)
-                out.append(Candidate(hit, rank, position, span, sentence))
-        return out
 
     def _score_words(self, candidates: list[Candidate], query: str, question: str) -> None:
         """Share of the query's (IDF-weighted) terms each sentence contains; the question's own
