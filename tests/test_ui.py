@@ -368,7 +368,7 @@ def test_example_streams_an_answer_and_the_page_looks_finished(browser, url: str
     for name, viewport in (("desktop", {"width": 1400, "height": 1000}), ("phone", {"width": 390, "height": 844})):
         context, page, errors, outside = _open(browser, url, viewport)
         seen: list[str] = []
-        page.expose_function("nqSeen", seen.append)
+        page.expose_function("nqSeen", lambda text: seen.append(text))  # noqa: B023 - used within this iteration
         page.evaluate("""() => new MutationObserver(() => {
             const m = [...document.querySelectorAll('#nq-chat [data-testid=bot]')].pop();
             if (m) window.nqSeen(m.innerText); }).observe(document.body, {subtree: true, childList: true,
