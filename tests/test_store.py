@@ -152,7 +152,7 @@ def test_build_writes_database_vectors_and_manifest(template: NewsQA, embedder) 
     assert m["model"]["name"] == "all-MiniLM-L6-v2"
     assert m["model"]["dimension"] == embedder.dimension
     assert dt.datetime.fromisoformat(m["built_at"]).tzinfo is not None
-    assert m["settings"] == Settings().to_dict()
+    assert m["settings"] == Settings().manifest_dict() and "generation" not in m["settings"]
     assert (index / m["files"]["database"]).is_file() and (index / m["files"]["vectors"]).is_file()
 
     with database(index) as db:

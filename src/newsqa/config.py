@@ -100,6 +100,11 @@ class Settings:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def manifest_dict(self) -> dict[str, Any]:
+        """What an index records: all but `generation`, which belongs to whoever asks (and may
+        name a private server)."""
+        return {k: v for k, v in self.to_dict().items() if k != "generation"}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
         """Read settings back from a manifest, ignoring keys this version does not know."""

@@ -92,7 +92,7 @@ class NewsQA:
         ingested = self._ingest(items, field_map)
         report = indexing.BuildReport(files=ingested.files, problems=list(ingested.problems))
         model = {"name": embedder.name, "dimension": embedder.dimension, "max_tokens": embedder.max_tokens}
-        with self._write_lock, Writer.begin(self.index_dir, model, self.settings.to_dict()) as writer:
+        with self._write_lock, Writer.begin(self.index_dir, model, self.settings.manifest_dict()) as writer:
             if description is not None and description != writer.description:
                 writer.description, writer.dirty = description, True
             plan = indexing.plan(ingested.articles, writer, ingested.read_paths, report)
@@ -109,7 +109,7 @@ class NewsQA:
         """Delete articles (and their chunks and vectors) by id; returns how many were removed."""
         ids = list(dict.fromkeys(ids))
         model = self.reader.manifest["model"]  # no need to load the model to delete
-        with self._write_lock, Writer.begin(self.index_dir, model, self.settings.to_dict()) as writer:
+        with self._write_lock, Writer.begin(self.index_dir, model, self.settings.manifest_dict()) as writer:
             removed = writer.delete(ids)
         self._reader = Reader(self.index_dir)
         return removed
