@@ -90,7 +90,13 @@ def normalize_field(value: object) -> str:
     """A one-line metadata field (title, source): normalized, newlines folded to spaces."""
     if value is None:
         return ""
-    return " ".join(normalize_text(str(value)).split())
+    text = str(value)
+    for _ in range(4):  # folding a newline can make new encoding damage ("Â\r0" -> "Â 0"): repeat until stable
+        cleaned = " ".join(normalize_text(text).split())
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
 
 
 def text_hash(text: str) -> str:
