@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -139,24 +140,25 @@ class ExtractiveAnswerer:
     def choose(self, question: str, query: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Candidate]:
         """The sentences that answer, best first; empty when none answers well enough. Each part
         of a compound question is answered on its own, and the answer holds what was found."""
+        # Every sentence of the best articles: the answer (a reason, a figure) is often told away
+        # from the passage that matched the question's words.
+        sentences, self._texts = passage_sentences(self.reader, hits[: self.settings.passages], _MIN_WORDS,
+                                                   whole_articles=_WHOLE_ARTICLES)
         parts = question_parts(question)
         if len(parts) == 1:
-            return self._choose(question, query, query_vector, hits, self.settings.max_sentences)
+            return self._choose(question, query, query_vector, sentences, self.settings.max_sentences)
         chosen: list[Candidate] = []
         share = max(1, self.settings.max_sentences // len(parts))
         for part, vector in zip(parts, self.embedder.encode(parts)):
-            for c in self._choose(part, query, vector, hits, share):
+            # each part scores its own copies of the sentences, read once
+            for c in self._choose(part, query, vector, [replace(c) for c in sentences], share):
                 if all((c.hit.article_id, c.position) != (o.hit.article_id, o.position) for o in chosen):
                     chosen.append(c)
         return chosen
 
-    def _choose(self, question: str, query: str, query_vector: np.ndarray, hits: list[Hit],
+    def _choose(self, question: str, query: str, query_vector: np.ndarray, candidates: list[Candidate],
                 max_sentences: int) -> list[Candidate]:
         kind = question_kind(question)
-        # Every sentence of the best articles: the answer (a reason, a figure) is often told away
-        # from the passage that matched the question's words.
-        candidates, self._texts = passage_sentences(self.reader, hits[: self.settings.passages], _MIN_WORDS,
-                                                    whole_articles=_WHOLE_ARTICLES)
         if not candidates:
             return []
         self._score_words(candidates, query, question)
