@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsqa import NewsQA
+from newsqa import Article, NewsQA
 from newsqa.answer.extractive import has_answer_form
 from newsqa.config import Settings
+
 
 from conftest import DATA, SAMPLE
 
@@ -170,8 +171,40 @@ def test_search_explains_hits_and_caps_per_article(qa: NewsQA) -> None:
     # Keyword evidence is the article's: every chunk of an article carries the same BM25 rank and score.
     for a in per_article:
         assert len({(h.keyword_rank, h.keyword_score) for h in hits if h.article_id == a}) == 1
+    # Every candidate is scored by both retrievers: BM25 is positive exactly when a query word is in the article.
+    for h in qa.search("Ankara bought a missile system from Moscow", k=10):
+        words = {"ankara", "bought", "missile", "system", "moscow"}
+        assert (h.keyword_score > 0) == any(w in _article_text(qa, h.article_id).lower() for w in words), h.title
     # A word found in one article only puts that article first, even when its meaning is vague.
     assert "S-400" in qa.search("Demir", k=3)[0].title
+
+
+_FILLER = [
+    "The city council met on Monday to debate next year's budget for parks, libraries and road repairs, and "
+    "members argued for three hours about the cost of new street lighting in the old town before adjourning.",
+    "In football, the local club lost its third match in a row after conceding two goals in the final ten "
+    "minutes, and the coach said his players had to recover their confidence before the derby next weekend.",
+    "Forecasters expect a dry and sunny weekend across the region, with temperatures rising to twenty degrees "
+    "by Sunday afternoon, although they warned that fog could linger in the valleys in the early mornings.",
+    "A new exhibition of medieval manuscripts opened at the university library, drawing long queues of "
+    "visitors who came to see illuminated gospels and maps that have not been shown to the public for decades.",
+    "Shopkeepers on the main square said takings were up this month thanks to a food festival that brought "
+    "stalls from twenty villages, live music every evening and a cooking contest judged by a famous chef.",
+]
+
+
+def test_article_that_leads_with_the_subject_ranks_first(tmp_path: Path) -> None:
+    """News puts what a story is about first: of two articles with exactly the same words, the one
+    whose lead is about the question ranks above the one that mentions it in passing further down."""
+    subject = "Ash from an eruption of Mount Etna closed Catania airport on Thursday and all flights were cancelled."
+    filler = _FILLER * 2
+    articles = [Article(id="lead", title="Round-up one", text="\n\n".join([subject, *filler])),
+                Article(id="buried", title="Round-up two", text="\n\n".join([*filler[:7], subject, *filler[7:]]))]
+    qa = NewsQA.build(articles, tmp_path / "idx")
+    hits = qa.search("Why were flights from Catania cancelled?", k=4)
+    assert [h.article_id for h in hits][:1] == ["lead"]
+    scores = {h.article_id: h.keyword_score for h in hits}
+    assert scores["lead"] == pytest.approx(scores["buried"])  # same words: only the lead tells them apart
 
 
 def test_reciprocal_rank_fusion_is_an_option(qa: NewsQA) -> None:

@@ -42,9 +42,11 @@ class IndexSettings:
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    candidates: int = 50  # depth of each retriever's list before fusion
+    candidates: int = 50  # depth of each retriever's list of candidates
+    keyword_scored: int = 1000  # articles given a BM25 score (a candidate past these scores 0, near enough)
     fusion: str = "scores"  # "scores": each list's scores over its best, mixed; "rrf": reciprocal-rank fusion
     dense_weight: float = 0.5  # share of the dense retriever in the fused score (held-out title/subtitle queries)
+    lead_weight: float = 0.5  # an article's dense score: best chunk's cosine + this times its lead chunk's
     rrf_k: int = 60  # reciprocal-rank-fusion constant (Cormack et al. 2009), for fusion="rrf"
     max_per_article: int = 2  # diversity: chunks of one article among the results
 

@@ -1,10 +1,14 @@
 """Hybrid retrieval: FAISS dense search over chunks and FTS5 BM25 over whole articles, fused per article.
 
-Articles are ranked first, by both retrievers' evidence: the best chunk's cosine
-and the article's BM25 score, each divided by the best score of its list and
-mixed with `dense_weight` (relative-score fusion; reciprocal-rank fusion is the
-`fusion="rrf"` option, see bench/results/retrieval.md for both). Then each
-article's best chunks (by cosine) become the hits. Each `Hit` keeps its ranks
+Articles are ranked first. Each retriever names its best candidates (FAISS:
+the articles of the nearest chunks; FTS5: the best articles by BM25), and every
+candidate is then scored on all the evidence: the cosine of its best chunk plus
+`lead_weight` times the cosine of its lead (news puts what a story is about in
+its first paragraphs), and its BM25 score, each divided by the best of the
+candidates and mixed with `dense_weight` (relative-score fusion;
+reciprocal-rank fusion is the `fusion="rrf"` option, see
+bench/results/retrieval.md). Then each article's best chunks (by cosine)
+become the hits. Each `Hit` keeps its ranks
 and scores in both retrievers, so a result can be explained. Filters (dates,
 sources) apply inside both searches, not after them, so a narrow filter still
 fills the result list.
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -83,14 +87,20 @@ class Filters:
         return " AND ".join(clauses), params
 
 
+class _Chunk(NamedTuple):
+    id: int
+    start: int
+    end: int
+
+
 @dataclass
 class _Ranked:
-    """One article's evidence from both retrievers."""
+    """One candidate article's evidence from both retrievers."""
 
-    dense_rank: int | None = None  # rank among articles by their best chunk
     dense_score: float = 0.0  # cosine of its best chunk
-    keyword_rank: int | None = None
-    keyword_score: float = 0.0  # BM25 of the whole article (higher is better)
+    lead_score: float = 0.0  # cosine of its first chunk (the lead, where news puts what the story is about)
+    keyword_score: float = 0.0  # BM25 of the whole article (higher is better; 0: no query word in it)
+    keyword_rank: int | None = None  # rank in the BM25 list (None: past `keyword_scored`)
     score: float = 0.0
 
 
@@ -102,70 +112,87 @@ class Retriever:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
                query_vector: np.ndarray | None = None) -> list[Hit]:
+        """Candidates are the articles of the `depth` nearest chunks and the `depth` best articles
+        by BM25; each is then scored on all its evidence, so an article that one retriever ranks
+        just past its cut still gets that retriever's score rather than a zero."""
         filters = filters or Filters()
         depth = max(self.settings.candidates, k * 4)
         if query_vector is None:
             query_vector = self.embedder.encode([query])[0]
         allowed = self._allowed_chunks(filters) if filters else None
         dense = self._dense(query_vector, depth, allowed)
-        articles = self._fuse(dense, self._keyword(query, depth, filters))
+        keyword = self._keyword(query, max(depth, self.settings.keyword_scored), filters)
+        candidates = {*self._owners([cid for cid, _ in dense]), *list(keyword)[:depth]}
+        chunks = self._chunks(candidates)
+        cosines = self._cosines([c.id for chunk_list in chunks.values() for c in chunk_list], query_vector)
+        articles = self._score(chunks, cosines, keyword)
         best = sorted(articles, key=lambda a: -articles[a].score)[:k]
         dense_rank = {cid: rank for rank, (cid, _) in enumerate(dense, start=1)}
-        return self._hits(best, articles, query_vector, dense_rank, k)
+        return self._hits(best, articles, chunks, cosines, dense_rank, k)
 
-    def _fuse(self, dense: list[tuple[int, float]], keyword: list[tuple[str, float]]) -> dict[str, _Ranked]:
-        """Per-article evidence and fused score from the chunk-level dense list and the article-level
-        keyword list."""
-        owners = self._owners([cid for cid, _ in dense])
-        ranked: dict[str, _Ranked] = {}
-        for cid, cosine in dense:
-            article = owners.get(cid)
-            if article is not None and article not in ranked:
-                ranked[article] = _Ranked(dense_rank=len(ranked) + 1, dense_score=cosine)
-        for rank, (article, bm25) in enumerate(keyword, start=1):
-            entry = ranked.setdefault(article, _Ranked())
-            entry.keyword_rank, entry.keyword_score = rank, bm25
-        weight, settings = self.settings.dense_weight, self.settings
-        top_dense = max((max(e.dense_score, 0.0) for e in ranked.values()), default=0.0) or 1.0
+    def _score(self, chunks: dict[int, list[_Chunk]], cosines: dict[int, float],
+               keyword: dict[int, float]) -> dict[int, _Ranked]:
+        """Each candidate article's evidence, and its fused score."""
+        keyword_rank = {n: rank for rank, n in enumerate(keyword, start=1)}
+        ranked = {n: _Ranked(dense_score=max(cosines[c.id] for c in chunk_list), lead_score=cosines[chunk_list[0].id],
+                             keyword_score=keyword.get(n, 0.0), keyword_rank=keyword_rank.get(n))
+                  for n, chunk_list in chunks.items()}
+        settings, weight = self.settings, self.settings.dense_weight
+        dense = {n: max(e.dense_score + settings.lead_weight * e.lead_score, 0.0) for n, e in ranked.items()}
+        if settings.fusion == "rrf":
+            bm25 = {n: e.keyword_score for n, e in ranked.items()}
+            for share, by in ((weight, dense), (1 - weight, bm25)):
+                for rank, n in enumerate(sorted((n for n in by if by[n] > 0), key=lambda n: -by[n]), start=1):
+                    ranked[n].score += share / (settings.rrf_k + rank)
+            return ranked
+        top_dense = max(dense.values(), default=0.0) or 1.0
         top_keyword = max((e.keyword_score for e in ranked.values()), default=0.0) or 1.0
-        for e in ranked.values():
-            if settings.fusion == "rrf":
-                e.score = sum(w / (settings.rrf_k + r) for w, r in ((weight, e.dense_rank), (1 - weight, e.keyword_rank))
-                              if r is not None)
-            else:
-                e.score = weight * max(e.dense_score, 0.0) / top_dense + (1 - weight) * e.keyword_score / top_keyword
+        for n, e in ranked.items():
+            e.score = weight * dense[n] / top_dense + (1 - weight) * e.keyword_score / top_keyword
         return ranked
 
-    def _hits(self, best: list[str], articles: dict[str, _Ranked], query_vector: np.ndarray,
-              dense_rank: dict[int, int], k: int) -> list[Hit]:
+    def _hits(self, best: list[int], articles: dict[int, _Ranked], chunks: dict[int, list[_Chunk]],
+              cosines: dict[int, float], dense_rank: dict[int, int], k: int) -> list[Hit]:
         """Each chosen article's best chunks by cosine; a further chunk of an article ranks by its
         article's score scaled by how close it comes to that article's best chunk."""
-        if not best:
+        chosen = {n: sorted(chunks[n], key=lambda c: -cosines[c.id])[: self.settings.max_per_article] for n in best}
+        ids = [c.id for chunk_list in chosen.values() for c in chunk_list]
+        if not ids:
             return []
-        marks = ",".join("?" * len(best))
-        rows = self.reader.db.execute(
-            "SELECT c.id, c.article_id, c.start, c.end, substr(a.text, c.start + 1, c.end - c.start) AS text, "
-            "a.title, a.source, a.published, a.url "
-            f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.article_id IN ({marks})", best).fetchall()
-        vectors = self.reader.vectors
-        cosines = {r["id"]: float(vectors.reconstruct(r["id"]) @ query_vector) for r in rows}
-        by_article: dict[str, list[Any]] = {}
-        for row in sorted(rows, key=lambda r: -cosines[r["id"]]):
-            by_article.setdefault(row["article_id"], []).append(row)
+        rows = {r["id"]: r for r in self.reader.db.execute(
+            "SELECT c.id, a.id AS article_id, substr(a.text, c.start + 1, c.end - c.start) AS text, a.title, a.source, "
+            "a.published, a.url FROM chunks c JOIN articles a ON a.id = c.article_id "
+            f"WHERE c.id IN ({','.join('?' * len(ids))})", ids)}
         hits: list[Hit] = []
-        for article_id in best:
-            entry, chunks = articles[article_id], by_article.get(article_id, [])[: self.settings.max_per_article]
-            top = max(cosines[chunks[0]["id"]], 1e-6) if chunks else 1.0
-            for row in chunks:
-                cosine = cosines[row["id"]]
+        for n, chunk_list in chosen.items():
+            entry, top = articles[n], max(cosines[chunk_list[0].id], 1e-6)
+            for chunk in chunk_list:
+                row, cosine = rows[chunk.id], cosines[chunk.id]
                 hits.append(Hit(
-                    chunk_id=row["id"], article_id=article_id, title=row["title"], source=row["source"],
-                    published=row["published"], url=row["url"], text=row["text"], start=row["start"],
-                    end=row["end"], score=entry.score * max(cosine, 0.0) / top, dense_rank=dense_rank.get(row["id"]),
-                    dense_score=cosine, keyword_rank=entry.keyword_rank,
-                    keyword_score=entry.keyword_score if entry.keyword_rank else None))
+                    chunk_id=chunk.id, article_id=row["article_id"], title=row["title"], source=row["source"],
+                    published=row["published"], url=row["url"], text=row["text"], start=chunk.start,
+                    end=chunk.end, score=entry.score * max(cosine, 0.0) / top, dense_rank=dense_rank.get(chunk.id),
+                    dense_score=cosine, keyword_rank=entry.keyword_rank, keyword_score=entry.keyword_score))
         hits.sort(key=lambda h: -h.score)
         return hits[:k]
+
+    def _chunks(self, articles: set[int]) -> dict[int, list[_Chunk]]:
+        """The chunks of each article (by its row number n), in text order: the first is its lead."""
+        if not articles:
+            return {}
+        rows = self.reader.db.execute(
+            "SELECT c.id, a.n, c.start, c.end FROM articles a JOIN chunks c ON c.article_id = a.id "
+            f"WHERE a.n IN ({','.join('?' * len(articles))}) ORDER BY a.n, c.position", sorted(articles))
+        chunks: dict[int, list[_Chunk]] = {}
+        for r in rows:
+            chunks.setdefault(r[1], []).append(_Chunk(r[0], r[2], r[3]))
+        return chunks
+
+    def _cosines(self, chunk_ids: list[int], query_vector: np.ndarray) -> dict[int, float]:
+        if not chunk_ids:
+            return {}
+        vectors = self.reader.vectors.reconstruct_batch(np.asarray(chunk_ids, dtype=np.int64))
+        return dict(zip(chunk_ids, (vectors @ query_vector).tolist()))
 
     def _allowed_chunks(self, filters: Filters) -> np.ndarray:
         where, params = filters.sql()
@@ -182,19 +209,24 @@ class Retriever:
                                    params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
-    def _keyword(self, query: str, depth: int, filters: Filters) -> list[tuple[str, float]]:
+    def _keyword(self, query: str, limit: int, filters: Filters) -> dict[int, float]:
+        """The best `limit` articles by BM25 (higher is better), by row number n, best first."""
         match = fts_query(content_words(query))
         if not match:
-            return []
-        where, params = filters.sql()
-        rows = self.reader.db.execute(
-            "SELECT a.id, bm25(articles_fts) AS rank FROM articles_fts JOIN articles a ON a.n = articles_fts.rowid "
-            f"WHERE articles_fts MATCH ? AND {where} ORDER BY rank LIMIT ?", [match, *params, depth])
-        return [(r[0], -float(r[1])) for r in rows]
-
-    def _owners(self, chunk_ids: list[int]) -> dict[int, str]:
-        if not chunk_ids:
             return {}
-        marks = ",".join("?" * len(chunk_ids))
-        rows = self.reader.db.execute(f"SELECT id, article_id FROM chunks WHERE id IN ({marks})", chunk_ids)
-        return {r[0]: r[1] for r in rows}
+        where, params = filters.sql() if filters else ("", [])
+        if where:  # only a filtered search needs the articles table
+            where = f"AND rowid IN (SELECT a.n FROM articles a WHERE {where})"
+        rows = self.reader.db.execute(
+            f"SELECT rowid, bm25(articles_fts) AS rank FROM articles_fts WHERE articles_fts MATCH ? {where} "
+            "ORDER BY rank LIMIT ?", [match, *params, limit])
+        return {r[0]: -float(r[1]) for r in rows}
+
+    def _owners(self, chunk_ids: list[int]) -> set[int]:
+        """The articles (row numbers n) these chunks belong to."""
+        if not chunk_ids:
+            return set()
+        rows = self.reader.db.execute(
+            "SELECT DISTINCT a.n FROM chunks c JOIN articles a ON a.id = c.article_id "
+            f"WHERE c.id IN ({','.join('?' * len(chunk_ids))})", chunk_ids)
+        return {r[0] for r in rows}

@@ -73,8 +73,8 @@ class Hit:
     score: float  # fused score, higher is better
     dense_rank: int | None = None  # the chunk's rank in the dense search (None: outside its depth)
     dense_score: float | None = None  # the chunk's cosine similarity to the query
-    keyword_rank: int | None = None  # the article's rank in the BM25 search (None: no query word in it)
-    keyword_score: float | None = None  # the article's BM25 score
+    keyword_rank: int | None = None  # the article's rank in the BM25 search (None: outside its depth)
+    keyword_score: float | None = None  # the article's BM25 score (0: no query word in it)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
