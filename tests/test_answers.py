@@ -94,6 +94,12 @@ def test_covered_subject_without_the_asked_quantity_abstains(qa: NewsQA, questio
     ("number", "How much money did they invest?", "They invested $600 million.", True),
     ("number", "How many years was he sentenced to?", "He was fined 43 million won.", False),
     ("number", "How many years was he sentenced to?", "He got five years in prison.", True),
+    ("number", "How many years was he sentenced to?", "The 48-year-old heir denies wrongdoing.", False),  # an age
+    ("number", "How many passengers were on the plane?", "It flew just 1,000 feet above the jet.", False),
+    ("number", "How many passengers were on the plane?", "The plane carried 19 passengers and crew.", True),
+    ("number", "How many captured rebels did Sudan pardon?", "Bashir pardoned 259 rebels.", True),
+    ("number", "How many people were detained?", "Police detained 11 activists.", True),
+    ("number", "How many were killed in the blast?", "The blast killed 71.", True),
     ("when", "When was the letter delivered?", "The letter was delivered on Wednesday.", True),
     ("when", "When was the letter delivered?", "The letter was delivered by hand.", False),
     ("why", "Why did they cut output?", "Anything at all.", True),

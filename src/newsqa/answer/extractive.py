@@ -58,7 +58,12 @@ _MONEY_QUESTION = re.compile(r"\b(money|costs?|price[sd]?|fees?|pa(y|id|ys)|spen
 # "How many years / days ...": a duration is answered with its unit.
 _TIME_UNIT = r"(years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century)"
 _DURATION_QUESTION = re.compile(rf"\bhow many {_TIME_UNIT}\b", re.I)
-_DURATION = re.compile(rf"\b{_TIME_UNIT}\b", re.I)
+_DURATION = re.compile(rf"\b{_TIME_UNIT}\b(?!-old)", re.I)  # "a 48-year-old" is an age, not a duration
+# Words that end the phrase naming what "how many" counts: a verb, a preposition, a determiner.
+_COUNTED_ENDS = frozenset("""did do does were was are is has have had will would can could should may might
+in on at from for of to with by the a an this that these those its their""".split())
+# Counts of people are told in many words ("11 activists", "killing 71"): no counted word is required.
+_PEOPLE = frozenset(terms("people persons individuals"))
 _MONEY = re.compile(r"[$€£¥₹₽]|\b(dollars?|euros?|pounds?|yuan|yen|rupees?|francs?|roubles?|rubles?|pesos?|"
                     r"USD|EUR|GBP)\b", re.I)
 
@@ -90,19 +95,42 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]*[a-z0-9]\w*|\b\d[\d,.]*\b")
 
 def has_answer_form(kind: str, question: str, sentence: str) -> bool:
     """Whether a sentence holds what the question's kind needs at all: a quantity (an amount of
-    money or a duration, when the question asks for one) for "how many/much", a date or time for "when".
-    Without it a sentence on the right subject does not answer, however close its meaning."""
+    money or a duration, when the question asks for one; naming what is counted, for "how many
+    <things>") for "how many/much", a date or time for "when". Without it a sentence on the right
+    subject does not answer, however close its meaning."""
     if kind == "number":
         strong = _CUES["number"][0]
         if _MONEY_QUESTION.search(question) and "how much" in question.lower():
             return bool(_MONEY.search(sentence) and strong.search(sentence))
         if _DURATION_QUESTION.search(question):
             return bool(_DURATION.search(sentence) and strong.search(sentence))
-        return bool(strong.search(sentence))
+        return bool(strong.search(sentence)) and _names_counted(question, sentence)
     if kind == "when":
         strong, weak = _CUES["when"]
         return bool(strong.search(sentence) or weak.search(sentence))
     return True
+
+
+def _names_counted(question: str, sentence: str) -> bool:
+    """A count answers "how many passengers" only if it says passengers: "1,000 feet" or "four
+    points" in a sentence on the right subject counts something else."""
+    counted = set(terms(" ".join(_counted_words(question))))
+    return not counted or bool(counted & _PEOPLE) or bool(counted & set(terms(sentence)))
+
+
+def _counted_words(question: str) -> list[str]:
+    """The words after "how many [of the]" up to a verb, preposition or determiner: "how many
+    captured rebels did ..." -> captured, rebels (a participle after the first word is the verb)."""
+    w = words(question)
+    at = next((i + 2 for i in range(len(w) - 1) if w[i:i + 2] == ["how", "many"]), len(w))
+    if w[at:at + 1] == ["of"]:
+        at += 2
+    counted: list[str] = []
+    for word in w[at:at + 4]:
+        if word in _COUNTED_ENDS or (counted and word.endswith("ed")):
+            break
+        counted.append(word)
+    return counted
 
 
 def named_terms(question: str) -> set[str]:
