@@ -153,6 +153,24 @@ def test_period_in_question_filters_dates(qa: NewsQA) -> None:
     assert all(p.article_id != "oil-output" for p in outside.passages)
 
 
+def test_period_news_published_later_is_used_and_said(tmp_path: Path) -> None:
+    """An event of January reported in March: nothing from January or just after answers, so the
+    answer comes from the later article, and says so."""
+    qa = NewsQA.build([
+        Article(id="jet", title="Business jet flipped by A380 wake", published="2017-03-19", text=(
+            "A German business jet was flipped three times and fell 10,000 feet over the Arabian Sea on 7 January "
+            "after an Emirates A380 passed 1,000 feet above it, the Aviation Herald reported. The Challenger 604 "
+            "lost both engines before the crew regained control and landed in Muscat.")),
+        Article(id="budget", title="Council passes budget", published="2017-01-20", text=" ".join(_FILLER[:2])),
+    ], tmp_path / "idx")
+    answer = qa.ask("What flipped a German business jet over the Arabian Sea in January 2017?")
+    assert not answer.abstained, answer.text
+    assert [c.article_id for c in answer.citations][:1] == ["jet"]
+    assert "published later" in answer.notice
+    assert answer.filters["date_from"] == "2017-01-01" and not answer.filters["date_to"]
+    assert not qa.ask("What flipped a German business jet over the Arabian Sea?").notice
+
+
 def test_explicit_filters(qa: NewsQA) -> None:
     hits = qa.search("earthquake oil Brexit satellite", k=10, filters={"sources": ["CNN"]})
     assert hits and {h.source for h in hits} == {"CNN"}

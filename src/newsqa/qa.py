@@ -167,24 +167,34 @@ class NewsQA:
                          abstained=True, query=query)
             return
         named = period(question, stats["date_range"][1])
-        if named:
-            filters = filters.merged(named)
-        embedder = self.embedder
+        embedder, settings = self.embedder, self.settings
         query_vector = embedder.encode([query])[0]
         clock.lap("embed")
-        settings = self.settings
-        hits = Retriever(reader, embedder, settings.retrieval).search(
-            query, settings.answer.passages, filters, query_vector)
+        retriever = Retriever(reader, embedder, settings.retrieval)
+        answerer = ExtractiveAnswerer(reader, embedder, settings.answer)
+        searched = filters.merged(named) if named else filters
+        hits = retriever.search(query, settings.answer.passages, searched, query_vector)
+        chosen = answerer.choose(question, query, query_vector, hits)
+        notice = ""
+        if not chosen and named and named.date_to:
+            # News of a period can come out long after it (inquiries, trials, reviews): if nothing
+            # published in or just after the period answers, articles published later may.
+            later = filters.merged(Filters(date_from=named.date_from))
+            later_hits = retriever.search(query, settings.answer.passages, later, query_vector)
+            later_chosen = answerer.choose(question, query, query_vector, later_hits)
+            if later_chosen:
+                searched, hits, chosen = later, later_hits, later_chosen
+                notice = (f"Nothing published in the period the question names ({_period_label(named)}) "
+                          "answers it; this answer comes from articles published later.")
         clock.lap("retrieve")
 
         def extractive() -> Answer:
-            chosen = ExtractiveAnswerer(reader, embedder, settings.answer).choose(question, query, query_vector, hits)
             if chosen:
                 text, citations = compose(chosen, reader)
             else:
                 text, citations = abstention(hits, _period_label(named)), []
             clock.lap("answer")
-            return Answer(question, text, citations, abstained=not chosen)
+            return Answer(question, text, citations, abstained=not chosen, notice=notice)
 
         if settings.generation.answerer == "extractive":
             events: Iterable[Event] = [extractive()]
@@ -193,7 +203,7 @@ class NewsQA:
                                                                             clock.lap)
         for event in events:
             if isinstance(event, Answer):
-                event.passages, event.timings, event.query, event.filters = hits, clock.laps, query, asdict(filters)
+                event.passages, event.timings, event.query, event.filters = hits, clock.laps, query, asdict(searched)
             yield event
 
     def sources(self) -> list[str]:
