@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsqa import Article, NewsQA
-from newsqa.answer.extractive import has_answer_form
+from newsqa.answer.extractive import cue_strength, has_answer_form, question_kind
 from newsqa.config import Settings
 
 
@@ -106,6 +106,22 @@ def test_covered_subject_without_the_asked_quantity_abstains(qa: NewsQA, questio
 ])
 def test_answer_form(kind: str, question: str, sentence: str, expected: bool) -> None:
     assert has_answer_form(kind, question, sentence) is expected
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Why did the US sanction Turkey?", "why"), ("What led OPEC to cut output?", "why"),
+    ("When were the sanctions imposed?", "when"), ("By how much will OPEC reduce output?", "number"),
+    ("Who won the vote?", "who"), ("How did investigators identify him?", "how"),
+    ("Where is he based?", "where"), ("From which town had the flight taken off?", "where"),
+    ("Which company bought the stake?", ""), ("What did the letter say?", ""),
+])
+def test_question_kind(question: str, kind: str) -> None:
+    assert question_kind(question) == kind
+
+
+def test_where_cue_is_a_named_place() -> None:
+    assert cue_strength("where", "Flight 768 had taken off from Albury.") > cue_strength(
+        "where", "Despite the scare the plane landed safely.") == 0
 
 
 def test_compound_question_answers_each_part_from_its_article(qa: NewsQA) -> None:

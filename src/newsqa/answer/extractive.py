@@ -5,7 +5,7 @@ its citation is that sentence itself. Sentences are scored in two passes:
 cheaply by the question's words they contain (weighted by rarity) and the rank
 of their passage, then the best few by meaning with the embedding model. A cue
 for the kind of answer asked for (a reason for "why", a date for "when", a
-number for "how many") adds a little. A "how many" answer must hold a quantity
+number for "how many", a named place for "where") adds a little. A "how many" answer must hold a quantity
 and a "when" answer a date or time (`has_answer_form`). When no sentence with
 that form scores over the calibrated `min_support`, the answerer abstains.
 """
@@ -47,6 +47,8 @@ _CUES = {
                           r"seventh|eighth|ninth|tenth)\b", re.I),  # a quantity; a year alone is not one
                re.compile(r"\b(percent|several|few|many|number|times?|twice)\b", re.I)),
     "who": (re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b"), re.compile(r"\b[A-Z][a-z]{2,}\b")),
+    "where": (re.compile(r"\b(in|at|from|near|outside|into|to)\s+(the\s+)?[A-Z][a-z]+"),  # a named place
+              re.compile(r"\b(city|town|village|country|region|province|capital|headquarters|based)\b", re.I)),
     "how": (re.compile(r"\b(by|using|through|via|with the help of|in order to|so that)\b", re.I),
             re.compile(r"\b(with|after|when|from)\b", re.I)),
 }
@@ -69,6 +71,7 @@ _MONEY = re.compile(r"[$€£¥₹₽]|\b(dollars?|euros?|pounds?|yuan|yen|rupee
 
 
 _LEADING_PREPOSITIONS = frozenset("by in on at to from for under of with".split())
+_PLACES = frozenset("town city country village state province region place capital port county district island".split())
 
 
 def question_kind(question: str) -> str:
@@ -85,6 +88,8 @@ def question_kind(question: str) -> str:
         return "number"
     if "who" in w[:2]:
         return "who"
+    if "where" in w[:2] or (w[:1] in (["which"], ["what"]) and w[1:2] and w[1] in _PLACES):
+        return "where"
     if w[:1] == ["how"]:
         return "how"
     return ""
