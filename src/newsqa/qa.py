@@ -174,6 +174,7 @@ class NewsQA:
         answerer = ExtractiveAnswerer(reader, embedder, settings.answer)
         searched = filters.merged(named) if named else filters
         hits = retriever.search(query, settings.answer.passages, searched, query_vector)
+        clock.lap("retrieve")
         chosen = answerer.choose(question, query, query_vector, hits)
         notice = ""
         if not chosen and named and named.date_to:
@@ -186,7 +187,6 @@ class NewsQA:
                 searched, hits, chosen = later, later_hits, later_chosen
                 notice = (f"Nothing published in the period the question names ({_period_label(named)}) "
                           "answers it; this answer comes from articles published later.")
-        clock.lap("retrieve")
 
         def extractive() -> Answer:
             if chosen:

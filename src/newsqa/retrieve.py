@@ -214,12 +214,14 @@ class Retriever:
         match = fts_query(content_words(query))
         if not match:
             return {}
-        where, params = filters.sql() if filters else ("", [])
-        if where:  # only a filtered search needs the articles table
-            where = f"AND rowid IN (SELECT a.n FROM articles a WHERE {where})"
-        rows = self.reader.db.execute(
-            f"SELECT rowid, bm25(articles_fts) AS rank FROM articles_fts WHERE articles_fts MATCH ? {where} "
-            "ORDER BY rank LIMIT ?", [match, *params, limit])
+        if filters:  # joining the articles table costs a few ms, so only a filtered search does it
+            where, params = filters.sql()
+            rows = self.reader.db.execute(
+                "SELECT a.n, bm25(articles_fts) AS rank FROM articles_fts JOIN articles a ON a.n = articles_fts.rowid "
+                f"WHERE articles_fts MATCH ? AND {where} ORDER BY rank LIMIT ?", [match, *params, limit])
+        else:
+            rows = self.reader.db.execute("SELECT rowid, bm25(articles_fts) AS rank FROM articles_fts "
+                                          "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?", [match, limit])
         return {r[0]: -float(r[1]) for r in rows}
 
     def _owners(self, chunk_ids: list[int]) -> set[int]:
