@@ -1,6 +1,7 @@
 """Retrieval: title -> article and subtitle -> article over News Articles, newsqa against baselines.
 
-Run: .venv/bin/python bench/retrieval.py --index index [--sample 1000] [--systems newsqa,bm25,minilm] [--no-write]
+Run: .venv/bin/python bench/retrieval.py --index index [--sample 1000] [--systems newsqa,bm25,minilm,txtai]
+     [--no-write]
 
 The queries and metrics are newsqa.evaluate_retrieval's (`newsqa eval retrieval` is the newsqa row
 alone): a fixed random sample (seed 0) of articles with a unique non-empty title (and, for
@@ -11,7 +12,10 @@ subtitles are never embedded or keyword-indexed); the baselines index the same b
 
 Systems: newsqa's own `search`; BM25 alone (bm25s over whole articles, Lucene variant, English
 stop words, Snowball stems); all-MiniLM-L6-v2 + FAISS flat over fixed 200-word windows with
-50-word overlap (the plain recipe).
+50-word overlap (the plain recipe); txtai 9 hybrid `Embeddings` over whole articles (the same
+bundled MiniLM weights; txtai's defaults: mean pooling, vectors L2-normalized, an article cut at
+the tokenizer's 512 tokens, BM25 scores normalized and mixed half and half with the dense ones).
+bm25 and txtai need the bench extra (pip install -e .[bench]).
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import write  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
 
 from newsqa import NewsQA  # noqa: E402
 from newsqa.corpora import NewsRecord, news_records  # noqa: E402
-from newsqa.embedding import load_embedder  # noqa: E402
+from newsqa.embedding import load_embedder, resolve_model  # noqa: E402
 from newsqa.evaluate_retrieval import (  # noqa: E402
     SAMPLE,
     TABLE_HEAD,
@@ -92,17 +97,28 @@ def minilm_system(records: list[NewsRecord]) -> Search:
     return search
 
 
+def txtai_system(records: list[NewsRecord]) -> Search:
+    try:
+        from txtai import Embeddings
+    except ImportError:
+        raise SystemExit("retrieval.py: the txtai system needs txtai: pip install -e .[bench]") from None
+
+    embeddings = Embeddings(path=resolve_model(MODEL), hybrid=True)  # no content store: search gives (id, score)
+    embeddings.index((r.article.id, r.article.text, None) for r in tqdm(records, desc="txtai index", unit="article"))
+    return lambda query, k: [uid for uid, _ in embeddings.search(query, k)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", default="index")
     parser.add_argument("--sample", type=int, default=SAMPLE)
-    parser.add_argument("--systems", default="newsqa,bm25,minilm", help="comma-separated, run in this order")
+    parser.add_argument("--systems", default="newsqa,bm25,minilm,txtai", help="comma-separated, run in this order")
     parser.add_argument("--corpus", default="NewsArticles", help="NewsArticles or News100 (a smoke run)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not update bench/results")
     args = parser.parse_args()
     makers: dict[str, Callable[[], Search]] = {
         "newsqa": lambda: newsqa_system(args.index, queries), "bm25": lambda: bm25_system(records),
-        "minilm": lambda: minilm_system(records)}
+        "minilm": lambda: minilm_system(records), "txtai": lambda: txtai_system(records)}
     systems = args.systems.split(",")
     unknown = [name for name in systems if name not in makers]
     if unknown:
