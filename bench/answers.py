@@ -1,8 +1,9 @@
-"""Answer quality on the development question set (bench/devset.jsonl) over an index.
+"""Answer quality on the development question set over an index; what `newsqa eval answers` prints, recorded.
 
-Run: .venv/bin/python bench/answers.py --index index [--questions bench/devset.jsonl] [--limit N]
+Run: .venv/bin/python bench/answers.py --index index [--questions FILE] [--limit N] [--no-write]
 Prints key-fact recall, citation accuracy, quote validity, abstention precision/recall, a
-per-type breakdown and the ten worst questions; writes bench/results/answers.md.
+per-type breakdown and the ten worst questions (newsqa.evaluate; the default question set is
+src/newsqa/data/devset.jsonl); writes bench/results/answers.md.
 """
 
 from __future__ import annotations
@@ -18,28 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write  # noqa: E402
 
 from newsqa import NewsQA  # noqa: E402
-from newsqa.evaluate import load_questions, run, summarize, worst  # noqa: E402
-
-DEVSET = Path(__file__).resolve().parent / "devset.jsonl"
-
-
-def report(summary: dict, outcomes: list) -> str:
-    lines = ["| metric | value |", "|---|---|"]
-    for key in ("questions", "answerable", "unanswerable", "fact_recall", "citation_accuracy", "quote_validity",
-                "abstention_precision", "abstention_recall", "answered_share", "ms_p50"):
-        value = summary[key]
-        lines.append(f"| {key} | {value:.3f} |" if isinstance(value, float) else f"| {key} | {value} |")
-    lines += ["", "| type | n | fact recall | citation accuracy |", "|---|---|---|---|"]
-    for kind, row in summary["by_type"].items():
-        lines.append(f"| {kind} | {row['n']} | {row['fact_recall']:.3f} | {row['citation_accuracy']:.3f} |")
-    lines += ["", "Worst questions:", ""]
-    for o in worst(outcomes):
-        lines.append(f"- {o.id} ({o.type}) {o.question} -> {'; '.join(o.problems)}")
-    return "\n".join(lines)
+from newsqa.evaluate import DEVSET, load_questions, report, run  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", default="index")
     parser.add_argument("--questions", default=str(DEVSET))
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions (a smoke run)")
@@ -48,10 +32,8 @@ def main() -> int:
     questions = load_questions(args.questions)
     if args.limit:
         questions = questions[: args.limit]
-    qa = NewsQA.open(args.index)
-    qa.ask("warm-up question")
-    outcomes = run(qa, questions)
-    body = report(summarize(outcomes), outcomes)
+    outcomes = run(NewsQA.open(args.index), questions, progress=True)
+    body = report(outcomes)
     print(body)
     if not args.no_write:
         path = write("answers", "Answer benchmark", f"Index: {args.index}\n\n{body}")

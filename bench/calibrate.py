@@ -25,9 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write  # noqa: E402
 
 from newsqa import NewsQA  # noqa: E402
-from newsqa.evaluate import load_questions  # noqa: E402
-
-DEVSET = Path(__file__).resolve().parent / "devset.jsonl"
+from newsqa.evaluate import DEVSET, load_questions  # noqa: E402
 
 
 def sweep(scores: list[tuple[bool, float]]) -> list[tuple[float, float, float, float, float]]:

@@ -25,7 +25,7 @@ name changes keep the meaning and are the fact check's to catch). The recommenda
 balanced accuracy among thresholds that keep at least --min-kept of the supported sentences (ties go
 to the lower threshold). The replay reports the even questions, held out from calibration, apart.
 
-Run: .venv/bin/python bench/generative.py --index index [--calibrate] [--questions bench/devset.jsonl]
+Run: .venv/bin/python bench/generative.py --index index [--calibrate] [--questions FILE]
 """
 
 from __future__ import annotations
@@ -49,12 +49,11 @@ from newsqa import NewsQA
 from newsqa.answer.compose import passage_sentences
 from newsqa.answer.prompt import Source, sources_of
 from newsqa.answer.verify import CALENDAR, claims, facts, verify
-from newsqa.evaluate import load_questions
+from newsqa.evaluate import DEVSET, load_questions
 from newsqa.lexical import words
 from newsqa.store import Reader
 from newsqa.types import Answer
 
-DEVSET = Path(__file__).resolve().parent / "devset.jsonl"
 SUPPORTED = ("reworded", "shortened", "merged", "restated")
 UNSUPPORTED = ("number", "name", "uncited", "invented")
 INVENTED = [

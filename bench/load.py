@@ -24,10 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write  # noqa: E402
 
 from newsqa import NewsQA  # noqa: E402
-from newsqa.evaluate import load_questions  # noqa: E402
+from newsqa.evaluate import DEVSET, load_questions  # noqa: E402
 from newsqa.ui import create_app  # noqa: E402
-
-DEVSET = Path(__file__).resolve().parent / "devset.jsonl"
 
 
 def free_port() -> int:

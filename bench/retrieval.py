@@ -1,29 +1,28 @@
 """Retrieval: title -> article and subtitle -> article over News Articles, newsqa against baselines.
 
-Run: .venv/bin/python bench/retrieval.py --index index [--sample 1000] [--systems newsqa,bm25,minilm]
+Run: .venv/bin/python bench/retrieval.py --index index [--sample 1000] [--systems newsqa,bm25,minilm,txtai]
+     [--no-write]
 
-The queries are a fixed random sample (seed 0) of articles with a unique non-empty title
-(and, for subtitles, a unique non-empty subtitle different from the title), stored in
-bench/queries.json so runs compare. The index must hold the article bodies only (the demo
-index does: titles and subtitles are never embedded or keyword-indexed). Metrics are
-article-level: a query hits when a retrieved passage belongs to its article, results
-deduplicated by article before cutting at k.
+The queries and metrics are newsqa.evaluate_retrieval's (`newsqa eval retrieval` is the newsqa row
+alone): a fixed random sample (seed 0) of articles with a unique non-empty title (and, for
+subtitles, a unique non-empty subtitle different from the title), the same as bench/queries.json
+(a test checks); article-level recall@1/5/10 and MRR@10, results deduplicated by article before
+cutting at k. The index must hold the article bodies only (the demo index does: titles and
+subtitles are never embedded or keyword-indexed); the baselines index the same bodies here.
 
-Systems: newsqa's own `search`; BM25 alone (bm25s over whole articles, Lucene variant,
-English stop words, Snowball stems); all-MiniLM-L6-v2 + FAISS flat over fixed 200-word
-windows with 50-word overlap (the plain recipe).
+Systems: newsqa's own `search`; BM25 alone (bm25s over whole articles, Lucene variant, English
+stop words, Snowball stems); all-MiniLM-L6-v2 + FAISS flat over fixed 200-word windows with
+50-word overlap (the plain recipe); txtai 9 hybrid `Embeddings` over whole articles (the same
+bundled MiniLM weights; txtai's defaults: mean pooling, vectors L2-normalized, an article cut at
+the tokenizer's 512 tokens, BM25 scores normalized and mixed half and half with the dense ones).
+bm25 and txtai need the bench extra (pip install -e .[bench]).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import random
-import statistics
 import sys
-import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,36 +30,34 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import write  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
 
 from newsqa import NewsQA  # noqa: E402
 from newsqa.corpora import NewsRecord, news_records  # noqa: E402
+from newsqa.embedding import load_embedder, resolve_model  # noqa: E402
+from newsqa.evaluate_retrieval import (  # noqa: E402
+    SAMPLE,
+    TABLE_HEAD,
+    QuerySet,
+    Search,
+    evaluate_all,
+    make_queries,
+    newsqa_search,
+    unindexed_gold,
+)
 
-QUERIES = Path(__file__).resolve().parent / "queries.json"
-Search = Callable[[str, int], list[str]]  # query, k -> article ids, best first, unique
+MODEL = "all-MiniLM-L6-v2"
 
 
-def make_queries(records: list[NewsRecord], sample: int) -> dict[str, list[tuple[str, str]]]:
-    titles = Counter(r.article.title for r in records)
-    subtitles = Counter(r.subtitle for r in records)
-    by_title = [(r.article.title, r.article.id) for r in records if r.article.title and titles[r.article.title] == 1]
-    by_subtitle = [(r.subtitle, r.article.id) for r in records
-                   if r.subtitle and subtitles[r.subtitle] == 1 and r.subtitle != r.article.title]
-    rng = random.Random(0)
-    return {"title": rng.sample(by_title, min(sample, len(by_title))),
-            "subtitle": rng.sample(by_subtitle, min(sample, len(by_subtitle)))}
-
-
-def newsqa_system(index: str) -> Search:
+def newsqa_system(index: str, queries: QuerySet) -> Search:
     qa = NewsQA.open(index)
-    per_article = qa.settings.retrieval.max_per_article  # hits are chunks: ask for enough to hold k articles
-
-    def search(query: str, k: int) -> list[str]:
-        ids: list[str] = []
-        for hit in qa.search(query, k=k * per_article):
-            if hit.article_id not in ids:
-                ids.append(hit.article_id)
-        return ids[:k]
-    return search
+    try:
+        missing = unindexed_gold(qa, queries)
+    except ValueError as exc:
+        raise SystemExit(f"retrieval.py: {exc}") from None
+    if missing:
+        print(f"newsqa: gold articles not in {index}, counted as misses: {', '.join(missing)}", file=sys.stderr)
+    return newsqa_search(qa)
 
 
 def bm25_system(records: list[NewsRecord]) -> Search:
@@ -83,9 +80,7 @@ def bm25_system(records: list[NewsRecord]) -> Search:
 def minilm_system(records: list[NewsRecord]) -> Search:
     import faiss
 
-    from newsqa.embedding import load_embedder
-
-    model = load_embedder("all-MiniLM-L6-v2")._model
+    model = load_embedder(MODEL)._model
     windows, owners = [], []
     for r in records:
         words = r.article.text.split()
@@ -96,57 +91,49 @@ def minilm_system(records: list[NewsRecord]) -> Search:
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
 
-    def search(query: str, k: int) -> list[str]:
+    def search(query: str, k: int) -> list[str]:  # windows: ask for enough to hold k articles
         _, found = index.search(model.encode([query], normalize_embeddings=True), k * 5)
-        ids: list[str] = []
-        for i in found[0]:
-            if i >= 0 and owners[i] not in ids:
-                ids.append(owners[i])
-        return ids[:k]
+        return [owners[i] for i in found[0] if i >= 0]
     return search
 
 
-def evaluate(search: Search, queries: list[tuple[str, str]]) -> dict[str, float]:
-    ranks, times = [], []
-    for query, gold in queries:
-        started = time.perf_counter()
-        ids = search(query, 10)
-        times.append((time.perf_counter() - started) * 1000)
-        ranks.append(ids.index(gold) + 1 if gold in ids else None)
-    n = len(queries)
-    times.sort()
-    return {"r@1": sum(r == 1 for r in ranks) / n, "r@5": sum(r is not None and r <= 5 for r in ranks) / n,
-            "r@10": sum(r is not None for r in ranks) / n, "mrr@10": sum(1 / r for r in ranks if r) / n,
-            "p50": statistics.median(times), "p95": times[int(0.95 * (n - 1))]}
+def txtai_system(records: list[NewsRecord]) -> Search:
+    try:
+        from txtai import Embeddings
+    except ImportError:
+        raise SystemExit("retrieval.py: the txtai system needs txtai: pip install -e .[bench]") from None
+
+    embeddings = Embeddings(path=resolve_model(MODEL), hybrid=True)  # no content store: search gives (id, score)
+    embeddings.index((r.article.id, r.article.text, None) for r in tqdm(records, desc="txtai index", unit="article"))
+    return lambda query, k: [uid for uid, _ in embeddings.search(query, k)]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", default="index")
-    parser.add_argument("--sample", type=int, default=1000)
-    parser.add_argument("--systems", default="newsqa,bm25,minilm")
+    parser.add_argument("--sample", type=int, default=SAMPLE)
+    parser.add_argument("--systems", default="newsqa,bm25,minilm,txtai", help="comma-separated, run in this order")
     parser.add_argument("--corpus", default="NewsArticles", help="NewsArticles or News100 (a smoke run)")
+    parser.add_argument("--no-write", action="store_true", help="print only; do not update bench/results")
     args = parser.parse_args()
+    makers: dict[str, Callable[[], Search]] = {
+        "newsqa": lambda: newsqa_system(args.index, queries), "bm25": lambda: bm25_system(records),
+        "minilm": lambda: minilm_system(records), "txtai": lambda: txtai_system(records)}
+    systems = args.systems.split(",")
+    unknown = [name for name in systems if name not in makers]
+    if unknown:
+        parser.error(f"unknown system {', '.join(unknown)}; choose from {', '.join(makers)}")
     records = list(news_records(args.corpus))
-    if QUERIES.exists() and args.corpus == "NewsArticles" and args.sample == 1000:
-        queries = {k: [tuple(x) for x in v] for k, v in json.loads(QUERIES.read_text()).items()}
-    else:
-        queries = make_queries(records, args.sample)
-        if args.corpus == "NewsArticles" and args.sample == 1000:
-            QUERIES.write_text(json.dumps(queries, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
-    makers = {"newsqa": lambda: newsqa_system(args.index), "bm25": lambda: bm25_system(records),
-              "minilm": lambda: minilm_system(records)}
-    lines = ["| system | queries | recall@1 | recall@5 | recall@10 | MRR@10 | p50 ms | p95 ms |",
-             "|---|---|---|---|---|---|---|---|"]
-    for name in args.systems.split(","):
-        search = makers[name]()
-        for kind, items in queries.items():
-            m = evaluate(search, items)
-            lines.append(f"| {name} | {kind} ({len(items)}) | {m['r@1']:.3f} | {m['r@5']:.3f} | {m['r@10']:.3f} | "
-                         f"{m['mrr@10']:.3f} | {m['p50']:.1f} | {m['p95']:.1f} |")
+    queries = make_queries(records, args.sample)
+    lines = [TABLE_HEAD]
+    print(TABLE_HEAD)
+    for name in systems:
+        for scores in evaluate_all(makers[name](), queries, progress=True):
+            lines.append(scores.row(name))
             print(lines[-1], flush=True)
-    body = "\n".join([f"Corpus: {args.corpus} ({len(records)} articles); index {args.index}", "", *lines])
-    print(f"\nwritten to {write('retrieval', 'Retrieval benchmark', body)}")
+    if not args.no_write:
+        body = "\n".join([f"Corpus: {args.corpus} ({len(records)} articles); index {args.index}", "", *lines])
+        print(f"\nwritten to {write('retrieval', 'Retrieval benchmark', body)}")
     return 0
 
 

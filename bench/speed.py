@@ -28,9 +28,7 @@ from newsqa import NewsQA  # noqa: E402
 from newsqa.config import BACKENDS, DEFAULT_BACKEND, preset
 from newsqa.corpora import demo_articles  # noqa: E402
 from newsqa.embedding import load_embedder  # noqa: E402
-from newsqa.evaluate import load_questions  # noqa: E402
-
-DEVSET = Path(__file__).resolve().parent / "devset.jsonl"
+from newsqa.evaluate import DEVSET, load_questions  # noqa: E402
 
 
 def build(args: argparse.Namespace) -> str:

@@ -28,3 +28,24 @@ def embedder():
     from newsqa.embedding import load_embedder
 
     return load_embedder("all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample article and tests/data/news (5 articles), built once; tests that change it copy it."""
+    from newsqa import NewsQA
+
+    path = tmp_path_factory.mktemp("small") / "index"
+    NewsQA.build([SAMPLE, DATA / "news"], path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def news100_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """News100's article bodies, the corpus whose titles and subtitles the retrieval evaluations query."""
+    from newsqa import NewsQA
+    from newsqa.corpora import news_records
+
+    path = tmp_path_factory.mktemp("news100") / "index"
+    NewsQA.build([r.article for r in news_records("News100")], path)
+    return path

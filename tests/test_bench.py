@@ -7,20 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from newsqa import NewsQA
-
-from conftest import DATA, ROOT, SAMPLE
+from conftest import DATA, ROOT
 
 QUESTIONS = DATA / "questions.jsonl"
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("bench") / "index"
-    NewsQA.build([SAMPLE, DATA / "news"], path)
-    return path
 
 
 def run(script: str, *args: str, results: Path) -> str:
@@ -31,35 +20,31 @@ def run(script: str, *args: str, results: Path) -> str:
     return done.stdout
 
 
-def test_answers_benchmark(index: Path, tmp_path: Path) -> None:
-    out = run("answers.py", "--index", str(index), "--questions", str(QUESTIONS), results=tmp_path)
+def test_answers_benchmark(small_index: Path, tmp_path: Path) -> None:
+    out = run("answers.py", "--index", str(small_index), "--questions", str(QUESTIONS), results=tmp_path)
     assert "| quote_validity | 1.000 |" in out
     assert "| fact_recall |" in out and "| abstention_recall |" in out
     assert (tmp_path / "answers.md").read_text().count("|") > 20
 
 
-def test_calibration_sweep(index: Path, tmp_path: Path) -> None:
-    out = run("calibrate.py", "--index", str(index), "--questions", str(QUESTIONS), results=tmp_path)
+def test_calibration_sweep(small_index: Path, tmp_path: Path) -> None:
+    out = run("calibrate.py", "--index", str(small_index), "--questions", str(QUESTIONS), results=tmp_path)
     assert "Recommended min_support:" in out and (tmp_path / "calibration.md").exists()
 
 
-def test_query_speed(index: Path, tmp_path: Path) -> None:
-    out = run("speed.py", "query", "--index", str(index), "--questions", str(QUESTIONS), "--rounds", "1",
+def test_query_speed(small_index: Path, tmp_path: Path) -> None:
+    out = run("speed.py", "query", "--index", str(small_index), "--questions", str(QUESTIONS), "--rounds", "1",
               results=tmp_path)
     assert "| search | 3 |" in out and "| ask | 3 |" in out
 
 
-def test_load(index: Path, tmp_path: Path) -> None:
-    out = run("load.py", "--index", str(index), "--users", "4", "--questions-per-user", "2", results=tmp_path)
+def test_load(small_index: Path, tmp_path: Path) -> None:
+    out = run("load.py", "--index", str(small_index), "--users", "4", "--questions-per-user", "2", results=tmp_path)
     assert "| 8/8 | 0 |" in out
 
 
-def test_retrieval_benchmark_on_news100(tmp_path: Path) -> None:
-    from newsqa.corpora import news_records
-
-    index = tmp_path / "news100"
-    NewsQA.build([r.article for r in news_records("News100")], index)
-    out = run("retrieval.py", "--index", str(index), "--corpus", "News100", "--sample", "20",
+def test_retrieval_benchmark_on_news100(news100_index: Path, tmp_path: Path) -> None:
+    out = run("retrieval.py", "--index", str(news100_index), "--corpus", "News100", "--sample", "20",
               "--systems", "newsqa,bm25,minilm", results=tmp_path)
     rows = [line for line in out.splitlines() if line.startswith("| ") and "(20)" in line]
     assert len(rows) == 6  # three systems x titles and subtitles
@@ -77,10 +62,11 @@ def test_scale_benchmark(tmp_path: Path) -> None:
     assert (tmp_path / "scale.md").read_text().count("| 5,000 |") >= 6
 
 
-def test_generative_replay_and_calibration(index: Path, tmp_path: Path) -> None:
-    out = run("generative.py", "--index", str(index), "--questions", str(QUESTIONS), results=tmp_path)
+def test_generative_replay_and_calibration(small_index: Path, tmp_path: Path) -> None:
+    out = run("generative.py", "--index", str(small_index), "--questions", str(QUESTIONS), results=tmp_path)
     assert "| **unsupported caught** |" in out and "| **supported wrongly removed** |" in out
     assert "| invented (unsupported) | 3 | 3 | 1.000 |" in out  # one invented sentence a question, all caught
     assert (tmp_path / "generative.md").exists()
-    out = run("generative.py", "--calibrate", "--index", str(index), "--questions", str(QUESTIONS), results=tmp_path)
+    out = run("generative.py", "--calibrate", "--index", str(small_index), "--questions", str(QUESTIONS),
+              results=tmp_path)
     assert "Recommended support_threshold:" in out and (tmp_path / "generative-calibration.md").exists()

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, SAMPLE
+from conftest import ROOT
 
 from newsqa import NewsQA, Settings
 from newsqa.answer.prompt import conversation, fit, sources_of
@@ -34,10 +34,8 @@ FAITHFUL = S1 + " [{n}]. " + S2 + " [{n}]."
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("generative") / "index"
-    NewsQA.build([SAMPLE, DATA / "news"], path)
-    return path
+def index(small_index: Path) -> Path:
+    return small_index
 
 
 @pytest.fixture(scope="module")

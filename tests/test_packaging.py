@@ -22,3 +22,12 @@ def test_readme_has_space_front_matter_and_the_two_commands() -> None:
     assert re.search(r"^sdk: gradio$", front, re.M) and re.search(r"^app_file: app.py$", front, re.M)
     assert "make demo" in readme and "make test" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_dev_question_set_ships_in_the_package_and_only_there() -> None:
+    from newsqa.evaluate import DEVSET
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["newsqa"]
+    shipped = {p.resolve() for pattern in patterns for p in (ROOT / "src" / "newsqa").glob(pattern)}
+    assert DEVSET.resolve() in shipped
+    assert not list((ROOT / "bench").glob("*.jsonl"))  # bench/ reads the packaged copy

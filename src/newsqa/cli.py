@@ -95,6 +95,32 @@ def _parser() -> argparse.ArgumentParser:
     _index_arg(info)
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(run=_info)
+
+    evaluation = sub.add_parser("eval", help="measure retrieval or answers over an index")
+    evaluation.set_defaults(run=lambda _: evaluation.print_help() or 2)
+    what = evaluation.add_subparsers(dest="what", metavar="WHAT")
+    retrieval = what.add_parser(
+        "retrieval", help="does each headline (or subtitle) find its own article? recall@1/5/10, MRR, latency",
+        description="Titles and subtitles are never indexed, so each is a query whose right answer is its article.")
+    _index_arg(retrieval)
+    retrieval.add_argument("--queries", metavar="FILE",
+                           help='a JSON object {"title": [[query, article_id], ...], "subtitle": [...]} '
+                                "(default: drawn from the demo corpus, the same as bench/queries.json)")
+    retrieval.add_argument("--small", action="store_true",
+                           help="queries drawn from News100, for an index built by `newsqa demo --small`")
+    retrieval.add_argument("--sample", type=int, default=1000, metavar="N",
+                           help="queries of each kind: a seed-0 sample of the corpus, or the first N of --queries "
+                                "(default 1000)")
+    retrieval.add_argument("--json", action="store_true", help="print one JSON object")
+    retrieval.set_defaults(run=_eval_retrieval)
+    answers = what.add_parser(
+        "answers", help="key facts, citations, quotes and abstention on a question set, with the worst questions")
+    _index_arg(answers)
+    answers.add_argument("--questions", metavar="FILE",
+                         help="JSON lines, one question a line (format: newsqa.evaluate; "
+                              "default: the dev set over the demo corpus that ships with newsqa)")
+    answers.add_argument("--json", action="store_true", help="print one JSON object")
+    answers.set_defaults(run=_eval_answers)
     return parser
 
 
@@ -226,6 +252,55 @@ def _remove(args: argparse.Namespace) -> int:
     removed = qa.remove(args.ids)
     print(f"removed {removed} of {len(set(args.ids))} articles; index now holds {qa.info()['articles']} articles")
     return 0 if removed else 1
+
+
+def _eval_retrieval(args: argparse.Namespace) -> int:
+    from .evaluate_retrieval import (TABLE_HEAD, corpus_queries, evaluate_all, first, load_queries, newsqa_search,
+                                     unindexed_gold)
+    from .qa import NewsQA
+
+    corpus = "News100" if args.small else "NewsArticles"
+    source = args.queries or f"{corpus}, seed-0 sample of {args.sample}"
+    try:
+        if args.sample < 1:
+            raise ValueError(f"--sample must be at least 1, not {args.sample}")
+        queries = first(load_queries(args.queries), args.sample) if args.queries else None
+        qa = NewsQA.open(args.index)  # before the seconds that reading the corpus takes
+        queries = queries or corpus_queries(corpus, args.sample)
+        missing = unindexed_gold(qa, queries)
+    except ValueError as exc:
+        print(f"newsqa eval retrieval: {exc}", file=sys.stderr)
+        return 2
+    if missing:
+        print(f"newsqa eval retrieval: gold articles not in {args.index}, counted as misses: {', '.join(missing)} "
+              "(a build skips an article whose text duplicates another's)", file=sys.stderr)
+    results = evaluate_all(newsqa_search(qa), queries, progress=True)
+    if args.json:
+        print(json.dumps({"index": str(args.index), "queries": source, "unindexed_gold": missing,
+                          "results": [r.to_dict() for r in results]}, indent=2, ensure_ascii=False))
+        return 0
+    print(f"index {args.index} ({qa.info()['articles']} articles); queries: {source}\n\n{TABLE_HEAD}")
+    print("\n".join(r.row("newsqa") for r in results))
+    return 0
+
+
+def _eval_answers(args: argparse.Namespace) -> int:
+    from .evaluate import DEVSET, load_questions, report, run, to_json
+    from .qa import NewsQA
+
+    path = args.questions or DEVSET
+    try:
+        questions = load_questions(path)
+    except ValueError as exc:
+        print(f"newsqa eval answers: {exc}", file=sys.stderr)
+        return 2
+    outcomes = run(NewsQA.open(args.index), questions, progress=True)
+    if args.json:
+        print(json.dumps({"index": str(args.index), "questions": str(path), **to_json(outcomes)}, indent=2,
+                         ensure_ascii=False))
+        return 0
+    print(f"index {args.index}; questions {path}\n\n{report(outcomes)}")
+    return 0
 
 
 def _info(args: argparse.Namespace) -> int:

@@ -1,7 +1,14 @@
 """Answer quality on a development question set: key facts, citations, quotes, abstention.
 
-The question set is JSON lines: {"id", "question", "type", "answerable", "gold": [article ids],
-"facts": [short phrases a correct answer contains]}. See bench/devset.jsonl.
+The question set is JSON lines, one question a line:
+
+    {"id": "q03", "question": "How many captured rebels did Sudan's president pardon in March 2017?",
+     "type": "number", "answerable": true, "gold": ["2089"], "facts": ["259"]}
+
+`id`, `question` and `answerable` are required; `type` groups questions in the report, `gold` lists
+the articles a correct answer cites and `facts` short phrases it contains (both empty for a question
+the articles cannot answer); other keys (a `note`) are ignored. DEVSET, the default, asks about
+the demo corpus; it ships with the package so that `newsqa eval answers` works wherever it is installed.
 """
 
 from __future__ import annotations
@@ -10,12 +17,16 @@ import json
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from .qa import NewsQA
 from .types import Answer
+
+DEVSET = Path(__file__).resolve().parent / "data" / "devset.jsonl"
 
 
 @dataclass
@@ -37,7 +48,31 @@ class Outcome:
 
 
 def load_questions(path: str | Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    """Read a question set; ValueError says which file and line is wrong and how."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise ValueError(f"no question set at {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the question set ({exc})") from None
+    questions = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(item, dict):
+            raise ValueError(f"{path}:{number}: expected one JSON object a line")
+        for key, kind in (("id", str), ("question", str), ("answerable", bool)):
+            if not isinstance(item.get(key), kind):
+                raise ValueError(f"{path}:{number}: {key!r} is missing or not a {kind.__name__}")
+        questions.append(item)
+    if not questions:
+        raise ValueError(f"{path}: no questions (one JSON object a line)")
+    return questions
 
 
 def judge(qa: NewsQA, item: dict[str, Any], answer: Answer) -> Outcome:
@@ -71,8 +106,11 @@ def judge(qa: NewsQA, item: dict[str, Any], answer: Answer) -> Outcome:
     return outcome
 
 
-def run(qa: NewsQA, questions: Iterable[dict[str, Any]]) -> list[Outcome]:
-    return [judge(qa, item, qa.ask(item["question"])) for item in questions]
+def run(qa: NewsQA, questions: list[dict[str, Any]], progress: bool = False) -> list[Outcome]:
+    """Ask and judge every question, after a warm-up question that keeps model loading out of the timings."""
+    qa.ask("warm-up question")
+    return [judge(qa, item, qa.ask(item["question"]))
+            for item in tqdm(questions, desc="Questions", unit="question", disable=not progress)]
 
 
 def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
@@ -106,6 +144,30 @@ def worst(outcomes: list[Outcome], n: int = 10) -> list[Outcome]:
             return (2 if o.abstained else 1 if not o.citations_gold else 0, 1 - o.fact_recall)
         return (2 if not o.abstained else 0, 0.0)
     return sorted((o for o in outcomes if o.problems), key=badness, reverse=True)[:n]
+
+
+def report(outcomes: list[Outcome]) -> str:
+    """Markdown tables: the metrics, the per-type breakdown, then the worst questions and what went wrong."""
+    summary = summarize(outcomes)
+    lines = ["| metric | value |", "|---|---|"]
+    for key in ("questions", "answerable", "unanswerable", "fact_recall", "citation_accuracy", "quote_validity",
+                "abstention_precision", "abstention_recall", "answered_share", "ms_p50"):
+        value = summary[key]
+        lines.append(f"| {key} | {value:.3f} |" if isinstance(value, float) else f"| {key} | {value} |")
+    lines += ["", "| type | n | fact recall | citation accuracy |", "|---|---|---|---|"]
+    for kind, row in summary["by_type"].items():
+        lines.append(f"| {kind} | {row['n']} | {row['fact_recall']:.3f} | {row['citation_accuracy']:.3f} |")
+    lines += ["", "Worst questions:", ""]
+    lines += [f"- {o.id} ({o.type}) {o.question} -> {'; '.join(o.problems)}" for o in worst(outcomes)] or ["- none"]
+    return "\n".join(lines)
+
+
+def to_json(outcomes: list[Outcome]) -> dict[str, Any]:
+    """What `report` shows, as one JSON object, with every question's outcome."""
+    return {"summary": summarize(outcomes),
+            "worst": [{"id": o.id, "type": o.type, "question": o.question, "problems": o.problems}
+                      for o in worst(outcomes)],
+            "outcomes": [asdict(o) for o in outcomes]}
 
 
 def _mean(values: Iterable[float | bool]) -> float:
