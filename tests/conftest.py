@@ -14,7 +14,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "examples" / "articles" / "s400-turkey-2020-12-29.txt"
+SAMPLE = ROOT / "src" / "newsqa" / "data" / "s400-turkey-2020-12-29.txt"
 DATA = Path(__file__).resolve().parent / "data"
 
 

