@@ -5,7 +5,8 @@ Run:
         # NewsQA.build over the demo corpus (with that embedding backend) vs bare torch encode of the
         # same chunks, and the backend's own encode of them, without the pipeline, for context
   .venv/bin/python bench/speed.py query --index index  # search and ask p50/p95 after warm-up
-Both print a table and write it under bench/results/.
+  .venv/bin/python bench/speed.py app   # `python app.py` started cold to its first answer over /ask
+Each prints a table and write it under bench/results/.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from newsqa.evaluate import DEVSET, load_questions  # noqa: E402
 
 
 def build(args: argparse.Namespace) -> str:
-    articles = demo_articles("News100" if args.small else "NewsArticles")
+    articles = demo_articles("News100" if args.small else "NewsArticles")[: args.limit or None]
     settings = preset(args.preset).with_backend(args.backend)
     model = settings.embedding.model
     bare_torch = load_embedder(model, backend="torch")._model  # a plain SentenceTransformer; loaded, like
@@ -96,6 +97,46 @@ def query(args: argparse.Namespace) -> str:
                       "| call | n | p50 ms | p95 ms |", "|---|---|---|---|", *rows])
 
 
+def app(args: argparse.Namespace) -> str:
+    """Seconds from starting `python app.py` (a new process: imports, model, index) until its chat is
+    up and until it has answered a first question through the public /ask endpoint."""
+    import socket
+    import subprocess
+
+    from gradio_client import Client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False", "NEWSQA_INDEX": str(Path(args.index).resolve())}
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, str(root / "app.py")], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            if server.poll() is not None:
+                raise SystemExit(f"app.py exited with {server.returncode} before answering")
+            if time.perf_counter() - started > args.timeout:
+                raise SystemExit(f"app.py did not answer within {args.timeout} s")
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                break
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.2)
+        up = time.perf_counter() - started
+        answer = client.predict(args.question, api_name="/ask")
+        first = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert isinstance(answer, dict) and answer.get("text"), answer
+    return "\n".join([f"Index: {args.index}; question: {args.question}", "",
+                      "| from `python app.py` to | seconds |", "|---|---|",
+                      f"| chat up (client connects) | {up:.1f} |", f"| first answer over /ask | {first:.1f} |"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -105,12 +146,17 @@ def main() -> int:
     b.add_argument("--preset", default="compact")
     b.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help="embedding backend of the build")
     b.add_argument("--every", type=int, default=8, help="the backend's own bare encode runs on every Nth chunk")
+    b.add_argument("--limit", type=int, default=0, help="only the first N articles (a smoke run)")
     q = sub.add_parser("query")
     q.add_argument("--index", default="index")
     q.add_argument("--questions", default=str(DEVSET))
     q.add_argument("--rounds", type=int, default=3)
+    a = sub.add_parser("app")
+    a.add_argument("--index", default="index")
+    a.add_argument("--question", default="Why did the US sanction Turkey?")
+    a.add_argument("--timeout", type=float, default=300)
     args = parser.parse_args()
-    body = build(args) if args.what == "build" else query(args)
+    body = {"build": build, "query": query, "app": app}[args.what](args)
     print(body)
     print(f"\nwritten to {write(f'speed-{args.what}', f'Speed: {args.what}', body)}")
     return 0

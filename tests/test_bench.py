@@ -38,6 +38,20 @@ def test_query_speed(small_index: Path, tmp_path: Path) -> None:
     assert "| search | 3 |" in out and "| ask | 3 |" in out
 
 
+def test_app_start_to_first_answer(small_index: Path, tmp_path: Path) -> None:
+    out = run("speed.py", "app", "--index", str(small_index), results=tmp_path)
+    up, first = (float(line.split("|")[2]) for line in out.splitlines() if line.startswith(("| chat up", "| first")))
+    assert 0 < up <= first
+
+
+def test_build_speed_and_fidelity(tmp_path: Path) -> None:
+    index = tmp_path / "idx"
+    out = run("speed.py", "build", "--small", "--limit", "15", "--every", "4", "--index", str(index), results=tmp_path)
+    assert "newsqa build vs bare torch encode:" in out and "| of which embedding |" in out
+    out = run("fidelity.py", "--index", str(index), "--reference", str(tmp_path / "none"), results=tmp_path)
+    assert "cosine" in out.lower() and (tmp_path / "fidelity-onnx-int8.md").exists()
+
+
 def test_load(small_index: Path, tmp_path: Path) -> None:
     out = run("load.py", "--index", str(small_index), "--users", "4", "--questions-per-user", "2", results=tmp_path)
     assert "| 8/8 | 0 |" in out
