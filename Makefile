@@ -28,6 +28,7 @@ index:
 bench:
 	scripts/setup.sh bench
 	$(VENV)/python bench/speed.py query --index index
+	$(VENV)/python bench/speed.py app --index index
 	$(VENV)/python bench/retrieval.py --index index
 	$(VENV)/python bench/answers.py --index index
 
