@@ -119,6 +119,14 @@ def test_question_kind(question: str, kind: str) -> None:
     assert question_kind(question) == kind
 
 
+@pytest.mark.parametrize("sentence", [
+    "The move is the company's latest effort to cut overcapacity.", "They met in a bid to end the strike.",
+    "The rule is designed to protect buyers.", "Output fell because of the storm.",
+])
+def test_why_cue_includes_purpose(sentence: str) -> None:
+    assert cue_strength("why", sentence) > cue_strength("why", "The company employs 3,000 people.") == 0
+
+
 def test_where_cue_is_a_named_place() -> None:
     assert cue_strength("where", "Flight 768 had taken off from Albury.") > cue_strength(
         "where", "Despite the scare the plane landed safely.") == 0

@@ -35,7 +35,8 @@ _CUES = {
     "why": (re.compile(r"\b(because|due to|owing to|as a result|result of|in response|in retaliation|reasons?|"
                        r"caused?|causing|led to|leading to|prompted|triggered|so that|in order to|aim(ed|s)? (at|to)|"
                        r"blam(e|ed|es|ing)|accus(e|ed|es|ing)|punish\w*|protest\w*|in protest|sparked|motivated|"
-                       r"thanks to|given that)\b", re.I),
+                       r"thanks to|given that|(in an|an|latest|part of an?) efforts? to|in a bid to|intended to|designed to|meant to|"
+                       r"seeking to|so as to)\b", re.I),
             re.compile(r"\b(after|following|amid|over (its|the|their|his|her|a|an)|since)\b", re.I)),
     "when": (re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|"
                         r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
