@@ -124,7 +124,7 @@ class NewsQA:
             "description": manifest.get("description", ""),
             **reader.stats(),
             "model": manifest["model"]["name"],
-            "backend": manifest["settings"].get("embedding", {}).get("backend", "torch"),
+            "backend": self.settings.built_with(manifest["settings"]).embedding.backend,
             "dimension": manifest["model"]["dimension"],
             "faiss": manifest["faiss"]["type"],
             "built_at": manifest["built_at"],
