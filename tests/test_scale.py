@@ -88,7 +88,7 @@ def test_small_index_switches_to_ivf_and_keeps_working(corpus: Path, tmp_path: P
     # a date filter keeps only dated articles in range, and still fills the list
     hits = qa.search("flood barrier and rail strike", k=5, filters={"date_from": "2024-03-01", "date_to": "2024-03-31"})
     assert hits and all("2024-03-01" <= h.published <= "2024-03-31" for h in hits)
-    allowed = retriever._allowed_chunks(Filters("2024-03-01", "2024-03-31"))
+    allowed = qa.reader.chunk_ids_where(*Filters("2024-03-01", "2024-03-31").sql())
     dense = [cid for cid, _ in retriever._dense(query, 5, allowed)]
     keep = np.isin(ids, allowed)
     assert dense == exact_top(vectors[keep], ids[keep], query, min(5, int(keep.sum())))

@@ -21,6 +21,7 @@ import pytest
 
 from newsqa import Article, IndexIncompatible, IndexLocked, IndexNotFound, NewsQA, Settings
 from newsqa.chunking import split_sentences
+from newsqa.retrieve import Filters
 from newsqa.store import FORMAT, Writer
 
 ARTICLES = Path(__file__).resolve().parent / "data" / "store" / "articles"
@@ -653,3 +654,19 @@ def test_open_reader_follows_writes_by_another_instance(built: NewsQA, tmp_path:
                                     title="Bridge opens", id="bridge")])
     assert reader_side.info()["articles"] == before + 1
     assert reader_side.article("bridge") is not None
+
+
+def test_filtered_chunk_ids_are_kept_per_generation(built: NewsQA) -> None:
+    """A filter's chunk ids are computed once per generation, and a write's new generation sees its articles."""
+    march = Filters("2024-03-01", "2024-03-31")
+    reader = built.reader
+    ids = reader.chunk_ids_where(*march.sql())
+    with database(built.index_dir) as db:
+        expected = {r[0] for r in db.execute(
+            "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.published LIKE '2024-03%'")}
+    assert set(ids.tolist()) == expected and expected
+    assert reader.chunk_ids_where(*march.sql()) is ids
+    built.add([Article(id="late-march", text="Ferry services resumed on the northern route after repairs.",
+                       published="2024-03-30")])
+    new_ids = set(built.reader.chunk_ids_where(*march.sql()).tolist())
+    assert new_ids - expected and set(chunk_ids(built.index_dir)["late-march"]) <= new_ids

@@ -119,7 +119,7 @@ class Retriever:
         depth = max(self.settings.candidates, k * 4)
         if query_vector is None:
             query_vector = self.embedder.encode([query])[0]
-        allowed = self._allowed_chunks(filters) if filters else None
+        allowed = self.reader.chunk_ids_where(*filters.sql()) if filters else None
         dense = self._dense(query_vector, depth, allowed)
         keyword = self._keyword(query, max(depth, self.settings.keyword_scored), filters)
         candidates = {*self._owners([cid for cid, _ in dense]), *list(keyword)[:depth]}
@@ -193,12 +193,6 @@ class Retriever:
             return {}
         vectors = self.reader.vectors.reconstruct_batch(np.asarray(chunk_ids, dtype=np.int64))
         return dict(zip(chunk_ids, (vectors @ query_vector).tolist()))
-
-    def _allowed_chunks(self, filters: Filters) -> np.ndarray:
-        where, params = filters.sql()
-        rows = self.reader.db.execute(
-            f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}", params)
-        return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
     def _dense(self, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
         index = self.reader.vectors

@@ -165,6 +165,7 @@ class Reader:
         self.vectors = faiss.read_index(str(index_dir / files["vectors"]))
         self._bytes = sum((index_dir / name).stat().st_size for name in [*files.values(), MANIFEST])
         self._stats: dict[str, Any] | None = None
+        self._chunk_ids: dict[tuple[str, tuple[Any, ...]], np.ndarray] = {}
 
     def is_stale(self) -> bool:
         """True once the manifest names another generation (a write by any process)."""
@@ -177,6 +178,20 @@ class Reader:
     def articles(self) -> Iterator[Article]:
         for row in self.db.execute("SELECT * FROM articles ORDER BY published, id"):
             yield _article(row)
+
+    def chunk_ids_where(self, where: str, params: list[Any]) -> np.ndarray:
+        """Ids of the chunks of the articles a WHERE clause over `articles a` keeps. Kept per filter:
+        a chat's date or source filter, or a period many questions name, is asked again and again."""
+        key = (where, tuple(params))
+        ids = self._chunk_ids.get(key)
+        if ids is None:
+            rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
+                                   params)
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64)
+            if len(self._chunk_ids) >= 64:  # bounded: filters are few, but a script may try many
+                self._chunk_ids.clear()
+            self._chunk_ids[key] = ids
+        return ids
 
     def sentences(self, article_id: str) -> list[Span]:
         rows = self.db.execute(
