@@ -100,6 +100,7 @@ def test_covered_subject_without_the_asked_quantity_abstains(qa: NewsQA, questio
     ("number", "How many captured rebels did Sudan pardon?", "Bashir pardoned 259 rebels.", True),
     ("number", "How many people were detained?", "Police detained 11 activists.", True),
     ("number", "How many were killed in the blast?", "The blast killed 71.", True),
+    ("number", "How many times has she won the race?", "She has won it twice, in 2014 and 2016.", True),
     ("when", "When was the letter delivered?", "The letter was delivered on Wednesday.", True),
     ("when", "When was the letter delivered?", "The letter was delivered by hand.", False),
     ("why", "Why did they cut output?", "Anything at all.", True),

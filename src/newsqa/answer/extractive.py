@@ -45,8 +45,8 @@ _CUES = {
     "number": (re.compile(r"(?<![\w.,])(?!(19|20)\d\d\b)\d[\d,.]*(?!\w)|\b\d+(st|nd|rd|th)\b|\b(one|two|three|four|"
                           r"five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|"
                           r"thousands?|millions?|billions?|dozens?|half|first|second|third|fourth|fifth|sixth|"
-                          r"seventh|eighth|ninth|tenth)\b", re.I),  # a quantity; a year alone is not one
-               re.compile(r"\b(percent|several|few|many|number|times?|twice)\b", re.I)),
+                          r"seventh|eighth|ninth|tenth|twice|thrice)\b", re.I),  # a quantity; a year alone is not one
+               re.compile(r"\b(percent|several|few|many|number|times?)\b", re.I)),
     "who": (re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b"), re.compile(r"\b[A-Z][a-z]{2,}\b")),
     "where": (re.compile(r"\b(in|at|from|near|outside|into|to)\s+(the\s+)?[A-Z][a-z]+"),  # a named place
               re.compile(r"\b(city|town|village|country|region|province|capital|headquarters|based)\b", re.I)),
@@ -65,8 +65,9 @@ _DURATION = re.compile(rf"\b{_TIME_UNIT}\b(?!-old)", re.I)  # "a 48-year-old" is
 # Words that end the phrase naming what "how many" counts: a verb, a preposition, a determiner.
 _COUNTED_ENDS = frozenset("""did do does were was are is has have had will would can could should may might
 in on at from for of to with by the a an this that these those its their""".split())
-# Counts of people are told in many words ("11 activists", "killing 71"): no counted word is required.
-_PEOPLE = frozenset(terms("people persons individuals"))
+# Counts of people are told in many words ("11 activists", "killing 71"), and of times as "twice":
+# no counted word is required for these.
+_ANY_WORDING = frozenset(terms("people persons individuals times"))
 _MONEY = re.compile(r"[$€£¥₹₽]|\b(dollars?|euros?|pounds?|yuan|yen|rupees?|francs?|roubles?|rubles?|pesos?|"
                     r"USD|EUR|GBP)\b", re.I)
 
@@ -121,7 +122,7 @@ def _names_counted(question: str, sentence: str) -> bool:
     """A count answers "how many passengers" only if it says passengers: "1,000 feet" or "four
     points" in a sentence on the right subject counts something else."""
     counted = set(terms(" ".join(_counted_words(question))))
-    return not counted or bool(counted & _PEOPLE) or bool(counted & set(terms(sentence)))
+    return not counted or bool(counted & _ANY_WORDING) or bool(counted & set(terms(sentence)))
 
 
 def _counted_words(question: str) -> list[str]:
