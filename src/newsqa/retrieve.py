@@ -8,10 +8,9 @@ its first paragraphs), and its BM25 score, each divided by the best of the
 candidates and mixed with `dense_weight` (relative-score fusion;
 reciprocal-rank fusion is the `fusion="rrf"` option, see
 bench/results/retrieval.md). Then each article's best chunks (by cosine)
-become the hits. Each `Hit` keeps its ranks
-and scores in both retrievers, so a result can be explained. Filters (dates,
-sources) apply inside both searches, not after them, so a narrow filter still
-fills the result list.
+become the hits. Each `Hit` keeps its ranks and scores in both retrievers, so
+a result can be explained. Filters (dates, sources) apply inside both
+searches, not after them, so a narrow filter still fills the result list.
 """
 
 from __future__ import annotations
