@@ -22,25 +22,21 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import write  # noqa: E402
+from common import Sweep, recommend, sweep, write  # noqa: E402
 
 from newsqa import NewsQA  # noqa: E402
 from newsqa.evaluate import DEVSET, load_questions  # noqa: E402
 
 
-def sweep(scores: list[tuple[bool, float]]) -> list[tuple[float, float, float, float, float]]:
-    """(threshold, answered share, abstention precision, abstention recall, balanced accuracy)."""
-    answerable = [s for ok, s in scores if ok]
-    unanswerable = [s for ok, s in scores if not ok]
+def abstention_rows(swept: list[Sweep], answerable: int,
+                    unanswerable: int) -> list[tuple[float, float, float, float, float]]:
+    """(threshold, answered share, abstention precision, abstention recall, balanced accuracy): the
+    sweep's kept share is the answered one, its caught share the abstention recall."""
     rows = []
-    for step in range(20, 81):
-        t = step / 100
-        answered = sum(s >= t for s in answerable) / len(answerable)
-        true_abst = sum(s < t for s in unanswerable)
-        all_abst = true_abst + sum(s < t for s in answerable)
-        precision = true_abst / all_abst if all_abst else 1.0
-        recall = true_abst / len(unanswerable)
-        rows.append((t, answered, precision, recall, (answered + recall) / 2))
+    for t, answered, recall, balanced in swept:
+        true_abstentions = recall * unanswerable
+        abstentions = true_abstentions + (1 - answered) * answerable
+        rows.append((t, answered, true_abstentions / abstentions if abstentions else 1.0, recall, balanced))
     return rows
 
 
@@ -56,15 +52,16 @@ def main() -> int:
     for item in load_questions(args.questions):
         answer = qa.ask(item["question"])
         scores.append((bool(item["answerable"]), max((c.score for c in answer.citations), default=0.0)))
-    rows = sweep(scores)
-    allowed = [r for r in rows if r[1] >= args.min_answered] or rows
-    best = max(allowed, key=lambda r: (round(r[4], 6), -r[0]))
+    swept = sweep(scores, 0.20, 0.80)
+    answerable = sum(ok for ok, _ in scores)
+    rows = abstention_rows(swept, answerable, len(scores) - answerable)
+    best_t, best_answered, best_recall, best_balanced = recommend(swept, args.min_answered)
     lines = ["| threshold | answered share | abstention precision | abstention recall | balanced accuracy |",
              "|---|---|---|---|---|"]
     lines += [f"| {t:.2f} | {a:.3f} | {p:.3f} | {r:.3f} | {b:.3f} |" for t, a, p, r, b in rows if round(t * 100) % 2 == 0]
     body = "\n".join([f"Index: {args.index}; {len(scores)} questions", "", *lines, "",
-                      f"Recommended min_support: {best[0]:.2f} (answers {best[1]:.3f} of answerable questions, "
-                      f"abstains on {best[3]:.3f} of unanswerable ones; balanced accuracy {best[4]:.3f}; "
+                      f"Recommended min_support: {best_t:.2f} (answers {best_answered:.3f} of answerable questions, "
+                      f"abstains on {best_recall:.3f} of unanswerable ones; balanced accuracy {best_balanced:.3f}; "
                       f"rule: best balanced accuracy answering at least {args.min_answered:.2f})"])
     print(body)
     print(f"\nwritten to {write('calibration', 'Abstention calibration', body)}")

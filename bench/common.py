@@ -32,3 +32,27 @@ def write(name: str, title: str, body: str) -> Path:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     path.write_text(f"# {title}\n\n{stamp}; {machine()}\n\n{body.rstrip()}\n", encoding="utf-8")
     return path
+
+
+Sweep = tuple[float, float, float, float]  # threshold, kept share, caught share, balanced accuracy
+
+
+def sweep(scores: list[tuple[bool, float]], lowest: float, highest: float) -> list[Sweep]:
+    """Thresholds from `lowest` to `highest` in steps of 0.01 over labelled scores: for each, the
+    share of the good (True) scores at or above it (kept), of the bad ones below it (caught), and
+    their mean (balanced accuracy)."""
+    good = [s for ok, s in scores if ok]
+    bad = [s for ok, s in scores if not ok]
+    rows = []
+    for step in range(round(lowest * 100), round(highest * 100) + 1):
+        t = step / 100
+        kept = sum(s >= t for s in good) / len(good)
+        caught = sum(s < t for s in bad) / len(bad)
+        rows.append((t, kept, caught, (kept + caught) / 2))
+    return rows
+
+
+def recommend(rows: list[Sweep], min_kept: float) -> Sweep:
+    """The best balanced accuracy among thresholds keeping at least `min_kept` (ties: the lower one)."""
+    allowed = [r for r in rows if r[1] >= min_kept] or rows
+    return max(allowed, key=lambda r: (round(r[3], 6), -r[0]))

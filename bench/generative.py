@@ -42,7 +42,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import write
+from common import recommend, sweep, write
 from scripted_server import ScriptedServer
 
 from newsqa import NewsQA
@@ -181,20 +181,13 @@ def calibrate(qa: NewsQA, items: list[dict], min_kept: float) -> str:
             closeness = [verdict.closeness.get(text, 0.0) for text in _claim_texts(line)]
             scored.append((line.supported, min(closeness, default=0.0)))
             by_kind.setdefault(line.kind, []).append(min(closeness, default=0.0))
-    supported = [s for ok, s in scored if ok]
-    unsupported = [s for ok, s in scored if not ok]
-    rows = []
-    for step in range(30, 91):
-        t = step / 100
-        kept = sum(s >= t for s in supported) / len(supported)
-        caught = sum(s < t for s in unsupported) / len(unsupported)
-        rows.append((t, kept, caught, (kept + caught) / 2))
-    allowed = [r for r in rows if r[1] >= min_kept] or rows
-    best = max(allowed, key=lambda r: (round(r[3], 6), -r[0]))
+    rows = sweep(scored, 0.30, 0.90)
+    best = recommend(rows, min_kept)
+    supported = sum(ok for ok, _ in scored)
     lines = ["| threshold | supported kept | uncited + invented removed | balanced accuracy |", "|---|---|---|---|"]
     lines += [f"| {t:.2f} | {k:.3f} | {c:.3f} | {b:.3f} |" for t, k, c, b in rows if round(t * 100) % 4 == 2]
-    head = (f"{len(items)} questions (odd ones of the set); {len(supported)} supported and "
-            f"{len(unsupported)} uncited or invented sentences")
+    head = (f"{len(items)} questions (odd ones of the set); {supported} supported and "
+            f"{len(scored) - supported} uncited or invented sentences")
     verdict = (f"Recommended support_threshold: {best[0]:.2f} (keeps {best[1]:.3f} of supported sentences, "
                f"removes {best[2]:.3f} of uncited and invented ones; rule: best balanced accuracy keeping "
                f"at least {min_kept:.2f})")
