@@ -16,7 +16,6 @@ product over chunks, deduplicated by article (queries whose article is not index
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sqlite3
 import sys
@@ -29,7 +28,9 @@ import faiss
 import numpy as np
 from common import write
 
+from newsqa.config import Settings
 from newsqa.embedding import Embedder
+from newsqa.evaluate_retrieval import load_queries, rank
 from newsqa.store import read_manifest
 
 QUERIES = Path(__file__).resolve().parent / "queries.json"
@@ -54,13 +55,7 @@ def recall(vectors: np.ndarray, owners: list[str], queries: np.ndarray, gold: li
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(vectors)
     _, found = flat.search(queries, 100)
-    ranks = []
-    for row, want in zip(found, gold, strict=True):
-        seen: list[str] = []
-        for i in row:
-            if i >= 0 and owners[i] not in seen:
-                seen.append(owners[i])
-        ranks.append(seen.index(want) + 1 if want in seen[:10] else None)
+    ranks = [rank((owners[i] for i in row if i >= 0), want) for row, want in zip(found, gold, strict=True)]
     n = max(len(gold), 1)
     return {"r@1": sum(r == 1 for r in ranks) / n, "r@5": sum(r is not None and r <= 5 for r in ranks) / n,
             "r@10": sum(r is not None for r in ranks) / n}
@@ -73,8 +68,8 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=0, help="only this many random chunks (0: all)")
     args = parser.parse_args()
     index, reference = Path(args.index), Path(args.reference)
-    settings = read_manifest(index)["settings"]["embedding"]
-    model, backend = settings["model"], settings.get("backend", "torch")
+    settings = Settings().built_with(read_manifest(index)["settings"]).embedding
+    model, backend = settings.model, settings.backend
     mine = chunks(index)
     keys = sorted(mine)
     if args.sample:
@@ -83,24 +78,21 @@ def main() -> int:
     owners, texts = [k[0] for k in keys], [mine[k][1] for k in keys]
     other_vectors = chunk_vectors(index, [mine[k][0] for k in keys])
     torch_embedder, other = Embedder(model, backend="torch"), Embedder(model, backend=backend)
-    ref_settings = read_manifest(reference)["settings"]["embedding"] if reference.exists() else {}
-    theirs = chunks(reference) if ref_settings.get("backend", "torch") == "torch" and \
-        ref_settings.get("model") == model else {}
+    ref = Settings().built_with(read_manifest(reference)["settings"]).embedding if reference.exists() else None
+    theirs = chunks(reference) if ref and ref.backend == "torch" and ref.model == model else {}
     if all(k in theirs for k in keys):
         torch_vectors = chunk_vectors(reference, [theirs[k][0] for k in keys])
         torch_note = f"stored in {reference} (same chunks)"
     else:
         torch_vectors, torch_note = torch_embedder.encode(texts, progress=True), "embedded here"
     in_index = set(owners)
-    queries = {kind: [(q, a) for q, a in pairs if a in in_index]
-               for kind, pairs in json.loads(QUERIES.read_text(encoding="utf-8")).items()}
-    args.backend = backend
+    queries = {kind: [(q, a) for q, a in pairs if a in in_index] for kind, pairs in load_queries(QUERIES).items()}
 
     cos = np.sum(torch_vectors * other_vectors, axis=1)
     head = (f"Index: {index}, built with {backend} ({len(texts)} chunks{' sampled' if args.sample else ''}); "
             f"torch float32 vectors: {torch_note}")
     lines = [head, "",
-             "| cosine torch vs " + args.backend + " | n | mean | p1 | min |", "|---|---|---|---|---|",
+             "| cosine torch vs " + backend + " | n | mean | p1 | min |", "|---|---|---|---|---|",
              f"| chunks | {len(cos)} | {cos.mean():.4f} | {np.percentile(cos, 1):.4f} | {cos.min():.4f} |"]
     results = []
     for kind, pairs in queries.items():
@@ -111,14 +103,14 @@ def main() -> int:
         qcos = np.sum(qt * qo, axis=1)
         lines.append(f"| {kind} queries | {len(qcos)} | {qcos.mean():.4f} | {np.percentile(qcos, 1):.4f} | "
                      f"{qcos.min():.4f} |")
-        for name, vectors, qv in (("torch float32", torch_vectors, qt), (args.backend, other_vectors, qo)):
+        for name, vectors, qv in (("torch float32", torch_vectors, qt), (backend, other_vectors, qo)):
             results.append((name, f"{kind} ({len(gold)})", recall(vectors, owners, qv, gold)))
     lines += ["", "Dense-only retrieval (query -> article, each backend against its own chunk vectors):", "",
               "| backend | queries | recall@1 | recall@5 | recall@10 |", "|---|---|---|---|---|"]
     lines += [f"| {name} | {kind} | {r['r@1']:.3f} | {r['r@5']:.3f} | {r['r@10']:.3f} |" for name, kind, r in results]
     body = "\n".join(lines)
     print(body)
-    print(f"\nwritten to {write(f'fidelity-{args.backend}', f'Embedding fidelity: {args.backend}', body)}")
+    print(f"\nwritten to {write(f'fidelity-{backend}', f'Embedding fidelity: {backend}', body)}")
     return 0
 
 
