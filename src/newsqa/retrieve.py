@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -121,7 +122,7 @@ class Retriever:
         allowed = self.reader.chunk_ids_where(*filters.sql()) if filters else None
         dense = self._dense(query_vector, depth, allowed)
         keyword = self._keyword(query, max(depth, self.settings.keyword_scored), filters)
-        candidates = {*self._owners([cid for cid, _ in dense]), *list(keyword)[:depth]}
+        candidates = {*self._owners([cid for cid, _ in dense]), *islice(keyword, depth)}
         chunks = self._chunks(candidates)
         cosines = self._cosines([c.id for chunk_list in chunks.values() for c in chunk_list], query_vector)
         articles = self._score(chunks, cosines, keyword)
