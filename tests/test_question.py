@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from newsqa.retrieve import Filters
 from newsqa.question import (MAX_QUESTION_CHARS, is_follow_up, message_text, period, question_parts, retrieval_query,
                              validate)
 
@@ -106,3 +107,62 @@ def test_validate() -> None:
 ])
 def test_question_parts(question: str, parts: list[str]) -> None:
     assert question_parts(question) == parts
+
+
+@pytest.mark.parametrize("noisy, clean", [
+    ("<img src=x onerror=alert(1)> what happened in Aleppo?", "what happened in Aleppo?"),
+    ("<script>alert(1)</script>What happened in Aleppo?", "What happened in Aleppo?"),
+    ("What happened in Aleppo? https://example.com/story?id=1", "What happened in Aleppo?"),
+    ("Why did the US sanction Turkey &amp; when?", "Why did the US sanction Turkey & when?"),
+    (">>>>> What happened in Aleppo? ###", "What happened in Aleppo?"),
+])
+def test_markup_links_and_symbol_runs_are_stripped_from_a_question(noisy: str, clean: str) -> None:
+    assert validate(noisy) == clean
+
+
+def test_a_question_of_only_markup_is_refused_with_an_example() -> None:
+    with pytest.raises(ValueError, match="only markup"):
+        validate("<b></b> https://example.com")
+
+
+def test_a_comparison_is_not_taken_for_markup() -> None:
+    assert validate("Is 5 < 6 and 7 > 3?") == "Is 5 < 6 and 7 > 3?"
+
+
+@pytest.mark.parametrize("question", [
+    "How did markets react the day after the March 2017 vote?",
+    "What happened after the March 2017 vote was held?",
+])
+def test_a_period_that_dates_an_event_keeps_the_event(question: str) -> None:
+    """'after the March 2017 vote' is relative to the vote, which was in March: not 'since 1 April'."""
+    assert period(question, NEWEST) == Filters(date_from="2017-03-01")
+
+
+@pytest.mark.parametrize("question", [
+    "What did the company announce by the end of that week?",
+    "What did the court rule the day after?",
+    "What did the court rule the following month?",
+])
+def test_a_relative_phrase_naming_no_period_is_not_a_date_filter(question: str) -> None:
+    assert period(question, NEWEST) is None
+
+
+def test_a_follow_up_naming_no_subject_keeps_the_conversations_subject() -> None:
+    history = [{"role": "user", "content": "Why did the US sanction Turkey?"},
+               {"role": "assistant", "content": "Because Ankara bought the Russian S-400 [1]."}]
+    query = retrieval_query("When were the sanctions imposed?", history)
+    assert query.startswith("Why did the US sanction Turkey?")
+    assert query.endswith("When were the sanctions imposed?")
+
+
+def test_a_follow_up_about_someone_only_the_answer_named_carries_the_name() -> None:
+    history = [{"role": "user", "content": "Who was the suspect in the Berlin attack?"},
+               {"role": "assistant", "content": "Police named Anis Amri, born in Tunisia, as the suspect [1]."}]
+    query = retrieval_query("Where was he killed?", history)
+    assert "Anis Amri" in query and "Berlin" in query
+
+
+def test_a_standalone_question_ignores_the_earlier_answer() -> None:
+    history = [{"role": "user", "content": "Who was the suspect in the Berlin attack?"},
+               {"role": "assistant", "content": "Police named Anis Amri as the suspect [1]."}]
+    assert retrieval_query("What is the capital of Australia?", history) == "What is the capital of Australia?"

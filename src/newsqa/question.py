@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import html
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from .lexical import content_words, words
+from .lexical import content_words, terms, words
 from .normalize import normalize_field
 from .retrieve import Filters
 
@@ -26,15 +27,24 @@ _ANAPHORA = frozenset("they them their theirs it its this that these those he hi
 _STANDALONE_WORDS = 3  # a question with this many content words and no pronoun stands on its own
 
 
+# Noise a pasted or hostile question carries that no article word matches: markup, links, and runs of
+# symbols. "<img src=x onerror=alert(1)> what happened in Aleppo?" asks what "what happened in Aleppo?" asks.
+_MARKUP = re.compile(r"<(script|style)\b.*?(?:</\1\s*>|$)|<!--.*?(?:-->|$)|</?[A-Za-z][^<>]*(?:>|$)", re.I | re.S)
+_LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
+_SYMBOL_RUN = re.compile(r"[^\w\s?!.,;:'\"’%$€£()-]{2,}|[^\w\s]{4,}")
+
+
 def validate(question: object) -> str:
-    """The question, cleaned, or ValueError saying what is wrong with it."""
+    """The question, cleaned of markup, links and symbol runs, or ValueError saying what is wrong with it."""
     if not isinstance(question, str):
         raise ValueError(f"the question must be text, not {type(question).__name__}")
     if len(question) > MAX_QUESTION_CHARS:
         raise ValueError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
-    cleaned = normalize_field(question)
+    text = html.unescape(_MARKUP.sub(" ", question))  # "&amp;" is "&"; an escaped tag is text, not markup
+    cleaned = normalize_field(_SYMBOL_RUN.sub(" ", _LINK.sub(" ", text)))
     if not cleaned:
-        raise ValueError("the question is empty; ask something, e.g. 'Why did the US sanction Turkey?'")
+        raise ValueError("the question is empty (or only markup and links); ask something, e.g. "
+                         "'Why did the US sanction Turkey?'")
     return cleaned
 
 
@@ -49,28 +59,70 @@ def message_text(content: Any) -> str:
     return ""
 
 
+# A name or a number: a capitalized word that does not open a sentence ("S-400", "Ankara"), or digits.
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]*[a-z0-9]\w*|\b\d[\d,.]*\b")
+# A run of capitalized words in running text ("Anis Amri", "the Islamic State"): what an answer introduces.
+_NAME_RUN = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'-]*[a-z0-9][\w'-]*(?:\s+(?:of\s+)?[A-Z][\w'-]*)*")
+_CALENDAR = frozenset(m.lower() for m in (*calendar.month_name, *calendar.day_name) if m)
+_ANSWER_NAMES = 4  # names of the last answer carried into a follow-up's query: its people and places, not a list
+
+
+def names(text: str) -> list[str]:
+    """The names and numbers of a text, as written (see `_NAME`)."""
+    return _NAME.findall(text)
+
+
+def named_terms(question: str) -> set[str]:
+    """Stemmed names and numbers of a question: what an article must mention to be about its subject."""
+    return {t for match in names(question) for t in terms(match)}
+
+
 def is_follow_up(question: str) -> bool:
+    """Whether a question leans on the conversation: it opens with "and / what about", is very short,
+    points back with a pronoun, or names nothing at all ("When were the sanctions imposed?": which
+    sanctions is said only earlier; a news question that stands alone names its subject)."""
     tokens = words(question)
     text = " ".join(tokens)
     if any(text == c or text.startswith(c + " ") for c in _CONTINUATIONS):
         return True
     n_content = len(content_words(question))
-    return n_content < 2 or (n_content <= _STANDALONE_WORDS + 1 and bool(_ANAPHORA & set(tokens)))
+    return (n_content < 2 or (n_content <= _STANDALONE_WORDS + 1 and bool(_ANAPHORA & set(tokens)))
+            or not names(question))
 
 
 def retrieval_query(question: str, history: Sequence[dict[str, Any]] | None) -> str:
-    """The question, preceded by the user's earlier questions it depends on."""
+    """The question, preceded by the user's earlier questions it depends on and the names the last
+    answer introduced ("Where was he born?" after an answer naming the suspect asks about him)."""
     if not history or not is_follow_up(question):
         return question
-    earlier = [message_text(m.get("content")) for m in history
-               if isinstance(m, dict) and m.get("role") == "user"]
-    earlier = [q for q in (normalize_field(e) for e in earlier) if q]
+    messages = [m for m in history if isinstance(m, dict)]
+    earlier = [q for q in (normalize_field(message_text(m.get("content"))) for m in messages
+                           if m.get("role") == "user") if q]
     context: list[str] = []
     for previous in reversed(earlier[-3:]):
         context.insert(0, previous)
         if not is_follow_up(previous):
             break  # reached the question the thread started from
-    return " ".join([*context, question])
+    answers = [message_text(m.get("content")) for m in messages if m.get("role") == "assistant"]
+    introduced = _introduced_names(answers[-1], " ".join([*context, question])) if answers else []
+    return " ".join([*context, *introduced, question])
+
+
+def _introduced_names(answer: str, asked: str) -> list[str]:
+    """Names in an answer that the questions did not already use, first seen first; dates and
+    outlets' domain names ("tass.com reported on 15 March 2017:") are not subjects."""
+    known = set(terms(asked))
+    found: list[str] = []
+    for name in _NAME_RUN.findall(normalize_field(answer)):
+        if "." in name or all(w in _CALENDAR or w.isdigit() for w in words(name)):
+            continue
+        new = [t for t in terms(name) if t not in known]
+        if new and name not in found:
+            found.append(name)
+            known.update(new)
+        if len(found) >= _ANSWER_NAMES:
+            break
+    return found
 
 
 # ------------------------------------------------------------------ periods
@@ -95,7 +147,12 @@ _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
-_PREP = r"\b(?P<prep>in|during|on|since|after|from|before|until|by|throughout)\s+(?:the\s+)?(?:(?:month|year)\s+of\s+)?"
+_PREP = (r"\b(?P<prep>in|during|on|since|after|from|before|until|by|throughout)\s+(?P<the>the\s+)?"
+         r"(?:(?:month|year)\s+of\s+)?")
+# "the day after the March 2017 vote": the period dates an event ("vote"), and "after" is relative to that
+# event, which happened within the period, not after it.
+_NOUN_AFTER = re.compile(r"\s+(?!(?:and|or|but|when|while|as|to|in|on|at|of|for|with|by|from|that|which|who|was|"
+                         r"were|is|are|did|has|had|have|will)\b)[a-z]", re.I)
 _PERIODS = [re.compile(p, re.I) for p in (
     _PREP + _DAY + r"\s+" + _MONTH + r",?\s+" + _YEAR + r"\b",
     _PREP + _MONTH + r"\s+" + _DAY + r",?\s+" + _YEAR + r"\b",
@@ -115,6 +172,8 @@ def period(question: str, newest: str) -> Filters | None:
             if found:
                 start, end, prep = found
                 prep = (prep or "in").lower()
+                if match.groupdict().get("the") and _NOUN_AFTER.match(question, match.end()):
+                    prep = {"after": "since", "before": "by"}.get(prep, prep)  # the event is inside the period
                 if prep in ("since", "from"):
                     return Filters(date_from=start.isoformat())
                 if prep == "after":

@@ -21,7 +21,7 @@ import numpy as np
 from ..config import AnswerSettings
 from ..embedding import Embedder
 from ..lexical import terms, words
-from ..question import question_parts
+from ..question import named_terms, question_parts
 from ..store import Reader
 from ..types import Hit
 from .compose import Candidate, passage_sentences
@@ -97,7 +97,6 @@ def question_kind(question: str) -> str:
     return ""
 
 
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]*[a-z0-9]\w*|\b\d[\d,.]*\b")
 
 
 def has_answer_form(kind: str, question: str, sentence: str) -> bool:
@@ -138,12 +137,6 @@ def _counted_words(question: str) -> list[str]:
             break
         counted.append(word)
     return counted
-
-
-def named_terms(question: str) -> set[str]:
-    """Stemmed names and numbers of a question (capitalized words not opening it): what an article
-    must mention to be about the question's subject at all."""
-    return {t for match in _NAME.findall(question) for t in terms(match)}
 
 
 def cue_strength(kind: str, sentence: str) -> float:
