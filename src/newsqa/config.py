@@ -59,13 +59,9 @@ class RetrievalSettings:
 class AnswerSettings:
     passages: int = 6  # retrieved chunks the answer is drawn from
     max_sentences: int = 4
-    rerank: int = 12  # sentences scored with the embedding model (the cost of an answer)
-    meaning_weight: float = 0.6  # a sentence's own match: this much meaning (cosine), the rest word overlap
-    article_weight: float = 0.5  # share of a sentence's score that is the best match in its article
-    name_weight: float = 0.3  # score lost by an article that mentions none of the question's names
+    rerank: int = 12  # sentences the cheap model shortlists for embedding (the cost of an answer)
     keep_within: float = 0.7  # further sentences of the best article must score this share of the best
     keep_other_within: float = 0.9  # sentences of other articles must come this close
-    min_support: float = 0.48  # below this best score the answer abstains (bench/calibrate.py, docs/abstention.md)
     duplicate_similarity: float = 0.85  # sentences closer than this to a chosen one are left out
 
 

@@ -52,6 +52,13 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in content_words(text)]
 
 
+@functools.lru_cache(maxsize=16384)
+def term_set(text: str) -> frozenset[str]:
+    """`terms` as a set, remembered: the answerer asks for the same sentences' and articles' terms
+    many times a question (profiled: 40% of its time before)."""
+    return frozenset(terms(text))
+
+
 def fts_query(query_words: list[str]) -> str:
     """An FTS5 MATCH expression that ORs unstemmed words (FTS5 stems them itself), each quoted
     so that no query syntax (NEAR, *, ", column filters) can leak in."""

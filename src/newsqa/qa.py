@@ -10,6 +10,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import indexing
 from .answer.compose import abstention, compose, human_date
 from .answer.extractive import ExtractiveAnswerer
@@ -24,6 +26,7 @@ from .store import Reader, Writer, check_model, read_manifest
 from .types import Answer, Article, Hit, Problem
 
 PathLike = str | os.PathLike[str]
+_EXCLUDE_MARGIN = 3  # passages fetched beyond k per excluded article (at most 2 passages an article come back)
 
 
 class NewsQA:
@@ -173,7 +176,7 @@ class NewsQA:
         retriever = Retriever(reader, embedder, settings.retrieval)
         answerer = ExtractiveAnswerer(reader, embedder, settings.answer)
         searched = filters.merged(named) if named else filters
-        hits = retriever.search(query, settings.answer.passages, searched, query_vector)
+        hits = self.evidence(query, query_vector, searched, retriever=retriever)
         clock.lap("retrieve")
         chosen = answerer.choose(question, query, query_vector, hits)
         notice = ""
@@ -181,7 +184,7 @@ class NewsQA:
             # News of a period can come out long after it (inquiries, trials, reviews): if nothing
             # published in or just after the period answers, articles published later may.
             later = filters.merged(Filters(date_from=named.date_from))
-            later_hits = retriever.search(query, settings.answer.passages, later, query_vector)
+            later_hits = self.evidence(query, query_vector, later, retriever=retriever)
             later_chosen = answerer.choose(question, query, query_vector, later_hits)
             if later_chosen:
                 searched, hits, chosen = later, later_hits, later_chosen
@@ -205,6 +208,18 @@ class NewsQA:
             if isinstance(event, Answer):
                 event.passages, event.timings, event.query, event.filters = hits, clock.laps, query, asdict(searched)
             yield event
+
+    def evidence(self, query: str, query_vector: np.ndarray, filters: Filters, exclude: Iterable[str] = (),
+                 retriever: Retriever | None = None) -> list[Hit]:
+        """The passages an answer is drawn from. `exclude` leaves articles out (training makes
+        questions unanswerable this way: the same question with its gold articles gone)."""
+        retriever = retriever or Retriever(self.reader, self.embedder, self.settings.retrieval)
+        k = self.settings.answer.passages
+        exclude = set(exclude)
+        if not exclude:
+            return retriever.search(query, k, filters, query_vector)
+        hits = retriever.search(query, k + _EXCLUDE_MARGIN * len(exclude), filters, query_vector)
+        return [h for h in hits if h.article_id not in exclude][:k]
 
     def sources(self) -> list[str]:
         """The outlets in the index, most articles first (for filter menus)."""

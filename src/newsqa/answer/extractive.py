@@ -1,34 +1,36 @@
 """The default answerer: choose the retrieved sentences that answer the question.
 
 No generator is involved, so every answer sentence is an article sentence and
-its citation is that sentence itself. Sentences are scored in two passes:
-cheaply by the question's words they contain (weighted by rarity) and the rank
-of their passage, then the best few by meaning with the embedding model. A cue
-for the kind of answer asked for (a reason for "why", a date for "when", a
-number for "how many", a named place for "where") adds a little. A "how many" answer must hold a quantity
-and a "when" answer a date or time (`has_answer_form`). When no sentence with
-that form scores over the calibrated `min_support`, the answerer abstains.
+its citation is that sentence itself. What the question asks for (`question_kind`:
+a reason, a date, a number, a name, a place, a manner) and what each sentence
+holds (the cues of that kind, things the question does not already name) become
+features; small logistic models learned from the dev set's tune split
+(`features.py`) shortlist and score the sentences and decide whether the
+articles answer at all. A "how many" answer must hold a quantity and a "when"
+answer a date or time (`has_answer_form`).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
+import functools
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..config import AnswerSettings
 from ..embedding import Embedder
-from ..lexical import terms, words
+from ..lexical import term_set, terms, words
 from ..question import named_terms, question_parts
 from ..store import Reader
 from ..types import Hit
 from .compose import Candidate, passage_sentences
+from .features import (SENTENCE_CHEAP, AnswerModels, has_new_number, length_feature, new_names_feature, position_feature,
+                       restatement, typed_new)
 
 _MIN_WORDS = 4  # shorter "sentences" are captions, bylines and fragments
 _WHOLE_ARTICLES = 2  # the best articles, whose every sentence is a candidate
-_CUE_SHORTLIST = 4  # shortlist places kept for sentences that carry the cue of the question's kind
 
 # What an answer of each kind tends to contain: (strong, weak) cues. Generic English, not tuned to a corpus.
 _CUES = {
@@ -121,7 +123,7 @@ def _names_counted(question: str, sentence: str) -> bool:
     """A count answers "how many passengers" only if it says passengers: "1,000 feet" or "four
     points" in a sentence on the right subject counts something else."""
     counted = set(terms(" ".join(_counted_words(question))))
-    return not counted or bool(counted & _ANY_WORDING) or bool(counted & set(terms(sentence)))
+    return not counted or bool(counted & _ANY_WORDING) or bool(counted & term_set(sentence))
 
 
 def _counted_words(question: str) -> list[str]:
@@ -149,67 +151,97 @@ def cue_strength(kind: str, sentence: str) -> float:
     return _CUE_WEIGHT[1] if weak.search(sentence) else 0.0
 
 
-class ExtractiveAnswerer:
-    """Scores the sentences of retrieved passages and chooses the ones that answer.
+@dataclass
+class Analysis:
+    """One question (or part) read against its candidate sentences: the features the learned models
+    score, kept whole so that training sees exactly what answering sees."""
 
-    A sentence's score mixes its own match to the question (meaning and words) with
-    the best match in its article: news sentences lean on their neighbours, and the
-    sentence that gives a reason ("The deal was reached because ...") rarely repeats
-    the question's words. For a why/when/how-many/who question, sentences after the
-    best one are kept only if they carry the cue of that kind.
+    question: str
+    kind: str
+    candidates: list[Candidate]  # all of them, cheap features filled in
+    cheap: np.ndarray  # SENTENCE_CHEAP rows, one per candidate
+    shortlist: list[Candidate] = field(default_factory=list)  # the best by the cheap model, embedded
+    full: np.ndarray | None = None  # SENTENCE_FULL rows, one per shortlisted candidate
+    asked: np.ndarray | None = None  # QUESTION features of the best shortlisted sentence
+
+
+class ExtractiveAnswerer:
+    """Chooses the sentences that answer, with small models learned from the dev set's tune split.
+
+    Every sentence of the best articles is a candidate. A cheap model (words, ranks, the kind of
+    answer asked for and whether the sentence adds such a thing to the question) shortlists them;
+    the shortlist is embedded and a second model adds meaning. A third model, over the best
+    sentence's chance and how much of the question's focus the evidence covers, decides whether
+    the articles answer at all (`features.py`, `scripts/train_answerer.py`).
     """
 
-    def __init__(self, reader: Reader, embedder: Embedder, settings: AnswerSettings) -> None:
+    def __init__(self, reader: Reader, embedder: Embedder, settings: AnswerSettings,
+                 models: AnswerModels | None = None) -> None:
         self.reader = reader
         self.embedder = embedder
         self.settings = settings
+        self.models = models or bundled_models()
         self._texts: dict[str, str] = {}  # article texts of the current candidates
+        self._idf: dict[str, float] = {}  # the query's terms, weighted by rarity
 
     def choose(self, question: str, query: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Candidate]:
         """The sentences that answer, best first; empty when none answers well enough. Each part
         of a compound question is answered on its own, and the answer holds what was found."""
-        # Every sentence of the best articles: the answer (a reason, a figure) is often told away
-        # from the passage that matched the question's words.
-        sentences, self._texts = passage_sentences(self.reader, hits[: self.settings.passages], _MIN_WORDS,
-                                                   whole_articles=_WHOLE_ARTICLES)
+        sentences = self.candidates(query, hits)
         parts = question_parts(question)
         if len(parts) == 1:
-            return self._choose(question, query, query_vector, sentences, self.settings.max_sentences)
+            return self._select(self.analyse(question, query, query_vector, sentences, hits),
+                                self.settings.max_sentences)
         chosen: list[Candidate] = []
         share = max(1, self.settings.max_sentences // len(parts))
         for part, vector in zip(parts, self.embedder.encode(parts)):
             # each part scores its own copies of the sentences, read once
-            for c in self._choose(part, query, vector, [replace(c) for c in sentences], share):
+            analysis = self.analyse(part, query, vector, [replace(c) for c in sentences], hits)
+            for c in self._select(analysis, share):
                 if all((c.hit.article_id, c.position) != (o.hit.article_id, o.position) for o in chosen):
                     chosen.append(c)
         return chosen
 
-    def _choose(self, question: str, query: str, query_vector: np.ndarray, candidates: list[Candidate],
-                max_sentences: int) -> list[Candidate]:
+    def candidates(self, query: str, hits: list[Hit]) -> list[Candidate]:
+        """Every sentence of the best articles and of the other passages (the answer, a reason or
+        a figure, is often told away from the passage that matched the question's words), less
+        boilerplate; the query's term weights for scoring them."""
+        sentences, self._texts = passage_sentences(self.reader, hits[: self.settings.passages], _MIN_WORDS,
+                                                   whole_articles=_WHOLE_ARTICLES)
+        df, n = self.reader.document_frequencies(terms(query))
+        self._idf = {t: math.log(1 + (n - count + 0.5) / (count + 0.5)) for t, count in df.items()}
+        return [c for c in sentences if not is_boilerplate(c.text)]
+
+    def analyse(self, question: str, query: str, query_vector: np.ndarray, candidates: list[Candidate],
+                hits: list[Hit]) -> Analysis:
+        """Cheap features of every candidate, the shortlist by the cheap model, its full features,
+        and the question's features for the best of it."""
         kind = question_kind(question)
+        analysis = Analysis(question, kind, candidates, self._cheap_features(kind, question, candidates))
         if not candidates:
+            return analysis
+        models = self.models
+        for c, p in zip(candidates, models.cheap.probability(analysis.cheap)):
+            c.cheap = float(p)
+        analysis.shortlist = sorted(candidates, key=lambda c: -c.cheap)[: self.settings.rerank]
+        for c, v in zip(analysis.shortlist, self.embedder.encode([c.text for c in analysis.shortlist])):
+            c.vector, c.meaning = v, float(v @ query_vector)
+        index = {id(c): i for i, c in enumerate(candidates)}
+        analysis.full = self._full_features(analysis.shortlist, analysis.cheap[[index[id(c)] for c in analysis.shortlist]])
+        for c, p in zip(analysis.shortlist, models.sentence.probability(analysis.full)):
+            c.score = float(p)
+        analysis.shortlist.sort(key=lambda c: -c.score)
+        analysis.asked = self._question_features(analysis, hits)
+        return analysis
+
+    def _select(self, analysis: Analysis, max_sentences: int) -> list[Candidate]:
+        """The best sentence with the answer's form, and the few that add to it; nothing when the
+        answerable model says the articles do not answer."""
+        shortlist, settings = analysis.shortlist, self.settings
+        best = next((c for c in shortlist if has_answer_form(analysis.kind, analysis.question, c.text)), None)
+        if best is None or analysis.asked is None:
             return []
-        self._score_words(candidates, query, question)
-        shortlist = self._shortlist(candidates, kind)
-        settings = self.settings
-        for c, v in zip(shortlist, self.embedder.encode([c.text for c in shortlist])):
-            c.vector = v
-            c.meaning = float(v @ query_vector)
-            c.own = settings.meaning_weight * c.meaning + (1 - settings.meaning_weight) * c.lexical
-        best_in_article: dict[str, float] = {}
-        for c in shortlist:
-            best_in_article[c.hit.article_id] = max(best_in_article.get(c.hit.article_id, 0.0), c.own)
-        names = named_terms(question)
-        coverage = {a: self._coverage(a, names) for a in best_in_article}
-        for c in shortlist:
-            c.cue = cue_strength(kind, c.text)
-            c.score = ((1 - settings.article_weight) * c.own + settings.article_weight * best_in_article[c.hit.article_id]
-                       + c.cue)
-            # An article that never mentions a name the question asks about is not about it.
-            c.score *= 1 - settings.name_weight * (1 - coverage[c.hit.article_id])
-        shortlist.sort(key=lambda c: -c.score)
-        best = next((c for c in shortlist if has_answer_form(kind, question, c.text)), None)
-        if best is None or best.score < settings.min_support:
+        if float(self.models.answerable.probability(analysis.asked[None, :])[0]) < self.models.threshold:
             return []
         chosen = [best]
         for c in shortlist:
@@ -218,54 +250,108 @@ class ExtractiveAnswerer:
             if len(chosen) >= max_sentences:
                 break
             same_article = c.hit.article_id == best.hit.article_id
-            if c.score < max(settings.min_support, (settings.keep_within if same_article
-                                                    else settings.keep_other_within) * best.score):
+            if c.score < (settings.keep_within if same_article else settings.keep_other_within) * best.score:
                 continue  # another article must come close to the best to be cited beside it
-            if kind and not c.cue:
-                continue  # a typed question wants the reason / date / number, not more background
             if any(float(c.vector @ o.vector) > settings.duplicate_similarity for o in chosen):
                 continue  # says again what a chosen sentence says (often another outlet's copy)
             chosen.append(c)
         return chosen
 
-    def _shortlist(self, candidates: list[Candidate], kind: str) -> list[Candidate]:
-        """The few sentences worth embedding: the best by words and passage rank, the sentences
-        right after the best few of those (news often answers in the next sentence), and, for a
-        typed question, sentences with its cue from the best passages (they seldom share the
-        question's words)."""
-        ranked = sorted(candidates, key=lambda c: -c.lexical - 0.3 / (1 + c.hit_rank))
-        size = self.settings.rerank
-        shortlist = ranked[: size // 2]
+    def _cheap_features(self, kind: str, question: str, candidates: list[Candidate]) -> np.ndarray:
+        idf = self._idf
+        total = sum(idf.values()) or 1.0
+        own = {t: w for t, w in idf.items() if t in term_set(question)}
+        own_total = sum(own.values()) or 1.0
+        question_terms = term_set(question)
+        names = named_terms(question)
+        article_rank = {a: r for r, a in enumerate(dict.fromkeys(c.hit.article_id for c in candidates))}
+        present = [term_set(c.text) for c in candidates]
+        for c, p in zip(candidates, present):
+            c.lexical = sum(w for t, w in idf.items() if t in p) / total
         by_place = {(c.hit.article_id, c.position): c for c in candidates}
-        followers = [by_place.get((c.hit.article_id, c.position + 1)) for c in shortlist[:3]]
-        cued = sorted((c for c in ranked if cue_strength(kind, c.text) > 0),
-                      key=lambda c: (c.hit_rank, -cue_strength(kind, c.text), -c.lexical)) if kind else []
-        for c in [*followers, *cued[:_CUE_SHORTLIST], *ranked]:
-            if len(shortlist) >= size:
-                break
-            if c is not None and all(c is not o for o in shortlist):
-                shortlist.append(c)
-        return shortlist
+        best_lexical: dict[str, float] = {}
+        for c in candidates:
+            best_lexical[c.hit.article_id] = max(best_lexical.get(c.hit.article_id, 0.0), c.lexical)
+        coverage = {a: self._coverage(a, names) for a in article_rank}
+        rows = []
+        for c, p in zip(candidates, present):
+            strong, weak = _cue_flags(kind, c.text)
+            prev, nxt = by_place.get((c.hit.article_id, c.position - 1)), by_place.get((c.hit.article_id, c.position + 1))
+            c.cue = _CUE_WEIGHT[0] if strong else _CUE_WEIGHT[1] if weak else 0.0
+            rows.append((
+                c.lexical, sum(w for t, w in own.items() if t in p) / own_total, best_lexical[c.hit.article_id],
+                prev.lexical if prev else 0.0, nxt.lexical if nxt else 0.0,
+                1 / (1 + c.hit_rank), 1 / (1 + article_rank[c.hit.article_id]),
+                float(strong), float(weak), float(has_answer_form(kind, question, c.text)),
+                float(typed_new(kind, question_terms, c.text, strong)),
+                new_names_feature(question_terms, c.text),
+                float(has_new_number(question_terms, c.text)),
+                restatement(question_terms, p), float(c.position == 0), position_feature(c.position),
+                length_feature(c.text), coverage[c.hit.article_id],
+            ))
+        return np.asarray(rows, dtype=np.float64).reshape(len(candidates), len(SENTENCE_CHEAP))
+
+    @staticmethod
+    def _full_features(shortlist: list[Candidate], cheap: np.ndarray) -> np.ndarray:
+        best_meaning: dict[str, float] = {}
+        for c in shortlist:
+            best_meaning[c.hit.article_id] = max(best_meaning.get(c.hit.article_id, -1.0), c.meaning)
+        top = max((c.meaning for c in shortlist), default=0.0)
+        extra = np.asarray([(c.meaning, best_meaning[c.hit.article_id], top - c.meaning) for c in shortlist],
+                           dtype=np.float64).reshape(len(shortlist), 3)
+        return np.hstack([cheap, extra])
+
+    def _question_features(self, analysis: Analysis, hits: list[Hit]) -> np.ndarray:
+        """How sure the best sentence is, and how much of the question's focus the evidence holds:
+        its rare terms near the best sentence and in its article, and the rarest one missing."""
+        shortlist = analysis.shortlist
+        best = shortlist[0]
+        own = {t: w for t, w in self._idf.items() if t in term_set(analysis.question)}
+        own_total = sum(own.values()) or 1.0
+        text = self._texts.get(best.hit.article_id, "")
+        spans = self.reader.sentences(best.hit.article_id)
+        window = spans[max(0, best.position - _FOCUS_WINDOW): best.position + _FOCUS_WINDOW + 1]
+        near = term_set(text[window[0].start:window[-1].end]) if window else set()
+        everywhere = term_set(text)
+        top_idf = max(self._idf.values(), default=1.0) or 1.0
+        missing = [w for t, w in own.items() if t not in everywhere]
+        return np.asarray((
+            best.score, shortlist[1].score if len(shortlist) > 1 else 0.0, max(c.meaning for c in shortlist),
+            self._coverage(best.hit.article_id, named_terms(analysis.question)),
+            sum(w for t, w in own.items() if t in near) / own_total,
+            sum(w for t, w in own.items() if t in everywhere) / own_total,
+            max(missing, default=0.0) / top_idf, float(bool(analysis.kind)),
+            float(has_answer_form(analysis.kind, analysis.question, best.text)),
+            max((h.dense_score or 0.0 for h in hits[:1]), default=0.0),
+        ), dtype=np.float64)
 
     def _coverage(self, article_id: str, names: set[str]) -> float:
         """Share of the question's names that the article mentions anywhere (1.0 without names)."""
         if not names:
             return 1.0
-        present = set(terms(self._texts.get(article_id, "")))
+        present = term_set(self._texts.get(article_id, ""))
         return len(names & present) / len(names)
 
-    def _score_words(self, candidates: list[Candidate], query: str, question: str) -> None:
-        """Share of the query's (IDF-weighted) terms each sentence contains; the question's own
-        terms count double, so a follow-up's earlier context does not outweigh it."""
-        weights: dict[str, float] = {}
-        df, n = self.reader.document_frequencies(terms(query))
-        own = set(terms(question))
-        for term, count in df.items():
-            idf = math.log(1 + (n - count + 0.5) / (count + 0.5))
-            weights[term] = idf * (2.0 if term in own else 1.0)
-        total = sum(weights.values())
-        if not total:
-            return
-        for c in candidates:
-            present = set(terms(c.text))
-            c.lexical = sum(w for t, w in weights.items() if t in present) / total
+
+_FOCUS_WINDOW = 2  # sentences on each side of the best one that count as "near" it
+
+
+_BOILERPLATE = re.compile(r"READ MORE:|pic\.twitter\.com|\(@\w+\) \w+ \d{1,2}, \d{4}|Facebook Twitter|Permalink http|"
+                          r"Share this with|Media playback is not supported", re.I)
+
+
+def is_boilerplate(sentence: str) -> bool:
+    return bool(_BOILERPLATE.search(sentence))
+
+
+def _cue_flags(kind: str, sentence: str) -> tuple[bool, bool]:
+    if kind not in _CUES:
+        return False, False
+    strong, weak = _CUES[kind]
+    return bool(strong.search(sentence)), bool(weak.search(sentence))
+
+
+@functools.lru_cache(maxsize=1)
+def bundled_models() -> AnswerModels:
+    """The models shipped in data/answerer.json, read once."""
+    return AnswerModels.load()
