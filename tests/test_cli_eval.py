@@ -9,7 +9,7 @@ import pytest
 
 from newsqa import NewsQA
 from newsqa.corpora import news_records
-from newsqa.evaluate import DEVSET, load_questions
+from newsqa.evaluate import DEVSET, contains_words, load_questions
 from newsqa.evaluate_retrieval import corpus_queries, evaluate_all, load_queries, make_queries, newsqa_search
 
 from conftest import DATA, ROOT
@@ -70,8 +70,10 @@ def test_eval_answers_prints_metrics_types_and_worst_questions(small_index: Path
     result = newsqa("eval", "answers", "--index", small_index, "--questions", QUESTIONS, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert f"questions {QUESTIONS}" in out and "| quote_validity | 1.000 |" in out and "| questions | 3 |" in out
-    assert "| type | n | fact recall | citation accuracy |" in out and "| why | 1 |" in out
+    assert f"questions {QUESTIONS} (split all, 3)" in out and "| questions | 3 |" in out
+    assert "| quote_validity | 1.000 |" in out and "| fully_right |" in out and "| wrongly_abstained |" in out
+    assert "| type | n | fully right | fact recall | cites gold |" in out
+    assert "| why-how | 1 |" in out and "| unanswerable | 1 |" in out
     assert "Worst questions:" in out
     assert "Questions: 100%" in result.stderr  # the progress bar, on stderr
 
@@ -80,14 +82,75 @@ def test_eval_answers_json_on_the_bundled_dev_set(small_index: Path, tmp_path: P
     result = newsqa("eval", "answers", "--index", small_index, "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
-    assert set(out) == {"index", "questions", "summary", "worst", "outcomes"} and out["questions"] == str(DEVSET)
+    assert set(out) == {"index", "questions", "split", "summary", "worst", "outcomes"}
+    assert out["questions"] == str(DEVSET) and out["split"] == "all"
     summary = out["summary"]
     assert summary["questions"] == len(out["outcomes"]) == len(load_questions(DEVSET))
-    assert {"fact_recall", "citation_accuracy", "quote_validity", "abstention_precision", "abstention_recall",
-            "answered_share", "by_type", "ms_p50"} <= set(summary)
+    assert {"fully_right", "fact_recall", "cites_gold", "citations_gold", "quote_validity", "abstention_precision",
+            "abstention_recall", "wrongly_abstained", "answered_share", "by_type", "ms_p50"} <= set(summary)
     assert summary["quote_validity"] == 1.0
     assert 0 < len(out["worst"]) <= 10 and all(w["problems"] for w in out["worst"])  # 5 articles answer few of 79
-    assert set(out["outcomes"][0]) >= {"id", "question", "abstained", "fact_recall", "problems"}
+    assert set(out["outcomes"][0]) >= {"id", "question", "abstained", "fact_recall", "fully_right", "problems"}
+
+
+def _ask(small_index: Path, tmp_path: Path, rows: list[dict], *options: str) -> dict:
+    path = tmp_path / "questions.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    result = newsqa("eval", "answers", "--index", small_index, "--questions", path, "--json", *options, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_fact_counts_only_as_whole_words(small_index: Path, tmp_path: Path) -> None:
+    quake = {"question": "How many people were killed by the earthquake in central Italy?", "type": "factoid",
+             "answerable": True, "gold": ["italy-quake"]}
+    out = _ask(small_index, tmp_path, [{"id": "right", **quake, "facts": ["120"]},
+                                       {"id": "inside", **quake, "facts": ["20"]}])
+    right, inside = out["outcomes"]
+    assert "120" in right["text"] and right["fact_recall"] == 1.0 and right["fully_right"]
+    assert "20" in inside["text"] and inside["fact_recall"] == 0.0 and not inside["fully_right"]  # only in "120"
+    assert out["summary"]["fully_right"] == 0.5 and out["summary"]["by_type"]["factoid"]["fully_right"] == 0.5
+
+
+def test_fully_right_needs_a_citation_in_a_gold_article(small_index: Path, tmp_path: Path) -> None:
+    question = "How many people were killed by the earthquake in central Italy?"
+    out = _ask(small_index, tmp_path, [{"id": "t2", "question": question, "answerable": True, "gold": ["oil-output"],
+                                        "facts": ["120"]}])
+    outcome = out["outcomes"][0]
+    assert outcome["fact_recall"] == 1.0 and not outcome["cites_gold"] and not outcome["fully_right"]
+    assert "none in gold ['oil-output']" in outcome["problems"][0]
+
+
+@pytest.mark.parametrize(("split", "ids"), [("tune", ["t1"]), ("test", ["t2", "t3"]), ("all", ["t1", "t2", "t3"])])
+def test_split_asks_only_that_splits_questions(small_index: Path, tmp_path: Path, split: str, ids: list[str]) -> None:
+    result = newsqa("eval", "answers", "--index", small_index, "--questions", QUESTIONS, "--split", split, "--json",
+                    cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert [o["id"] for o in out["outcomes"]] == ids and out["split"] == split
+    assert out["summary"]["questions"] == len(ids) and out["summary"]["unanswerable"] == ids.count("t3")
+
+
+def test_a_split_with_no_questions_exits_2(small_index: Path, tmp_path: Path) -> None:
+    path = tmp_path / "unsplit.jsonl"
+    path.write_text('{"id": "a", "question": "Why did OPEC cut output?", "answerable": true, "split": ""}\n')
+    result = newsqa("eval", "answers", "--index", small_index, "--questions", path, "--split", "test", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "no 'test' questions in" in result.stderr and str(path) in result.stderr
+    assert "devset.py split" in result.stderr
+
+
+@pytest.mark.parametrize(("text", "phrase", "found"), [
+    ("They were fined 75,000 euros.", "5,000 euros", False),
+    ("They were fined 5,000 euros.", "5,000 euros", True),
+    ("It rose 10.5% last year.", "10.5%", True),
+    ("At least 120 people died.", "20", False),
+    ("The S-400 systems arrived.", "S-400", True),
+    ("The S-4000 systems arrived.", "S-400", False),
+    ("Sergio Pirozzi said so.", "sergio pirozzi", True),  # case does not matter in an answer
+])
+def test_contains_words_matches_whole_words_only(text: str, phrase: str, found: bool) -> None:
+    assert contains_words(text, phrase) is found
 
 
 @pytest.mark.parametrize(("what", "option", "content", "message"), [

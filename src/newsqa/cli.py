@@ -119,6 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     answers.add_argument("--questions", metavar="FILE",
                          help="JSON lines, one question a line (format: newsqa.evaluate; "
                               "default: the dev set over the demo corpus that ships with newsqa)")
+    answers.add_argument("--split", choices=("tune", "test", "all"), default="all",
+                         help="only the questions of this split (default: all)")
     answers.add_argument("--json", action="store_true", help="print one JSON object")
     answers.set_defaults(run=_eval_answers)
     return parser
@@ -285,21 +287,25 @@ def _eval_retrieval(args: argparse.Namespace) -> int:
 
 
 def _eval_answers(args: argparse.Namespace) -> int:
-    from .evaluate import DEVSET, load_questions, report, run, to_json
+    from .evaluate import DEVSET, load_questions, report, run, select, to_json
     from .qa import NewsQA
 
     path = args.questions or DEVSET
     try:
-        questions = load_questions(path)
+        questions = select(load_questions(path), args.split)
     except ValueError as exc:
         print(f"newsqa eval answers: {exc}", file=sys.stderr)
         return 2
+    if not questions:
+        print(f"newsqa eval answers: no {args.split!r} questions in {path} (fill the split field with "
+              "scripts/devset.py split)", file=sys.stderr)
+        return 2
     outcomes = run(NewsQA.open(args.index), questions, progress=True)
     if args.json:
-        print(json.dumps({"index": str(args.index), "questions": str(path), **to_json(outcomes)}, indent=2,
-                         ensure_ascii=False))
+        print(json.dumps({"index": str(args.index), "questions": str(path), "split": args.split,
+                          **to_json(outcomes)}, indent=2, ensure_ascii=False))
         return 0
-    print(f"index {args.index}; questions {path}\n\n{report(outcomes)}")
+    print(f"index {args.index}; questions {path} (split {args.split}, {len(questions)})\n\n{report(outcomes)}")
     return 0
 
 
