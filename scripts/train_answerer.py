@@ -39,7 +39,7 @@ from newsqa.answer.extractive import Analysis, ExtractiveAnswerer  # noqa: E402
 from newsqa.answer.features import (MODEL_FILE, QUESTION, SENTENCE_CHEAP, SENTENCE_FULL,  # noqa: E402
                                     AnswerModels, LogisticModel)
 from newsqa.evaluate import DEVSET, load_questions  # noqa: E402
-from newsqa.question import period, retrieval_query  # noqa: E402
+from newsqa.question import retrieval_query  # noqa: E402
 from newsqa.retrieve import Filters  # noqa: E402
 from newsqa.types import Hit  # noqa: E402
 
@@ -91,14 +91,13 @@ def sentence_labels(example: Example, analysis_candidates) -> np.ndarray:
                        for c in analysis_candidates])
 
 
-def retrieve(qa: NewsQA, example: Example, newest: str) -> Retrieved:
+def retrieve(qa: NewsQA, example: Example) -> Retrieved:
     """What `NewsQA.ask` retrieves for the question (its period, its follow-up context)."""
     item = example.item
     question = item["question"]
     query = retrieval_query(question, item.get("history") or None)
     vector = qa.embedder.encode([query])[0]
-    named = period(question, newest)
-    hits = qa.evidence(query, vector, named or Filters(), exclude=example.exclude)
+    hits = qa.evidence(query, vector, qa.named_filters(question) or Filters(), exclude=example.exclude)
     return Retrieved(question, query, vector, hits)
 
 
@@ -164,8 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     examples = [Example(item) for item in items]
     examples += [Example(item, tuple(item["gold"])) for item in items if item["answerable"] and item.get("gold")]
-    newest = qa.reader.stats()["date_range"][1]
-    retrieved = [retrieve(qa, e, newest) for e in tqdm(examples, desc="retrieve", unit="question")]
+    retrieved = [retrieve(qa, e) for e in tqdm(examples, desc="retrieve", unit="question")]
     embedder = CachedEmbedder(qa.embedder)
     real = [i for i, e in enumerate(examples) if not e.exclude]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from newsqa.question import (MAX_QUESTION_CHARS, is_follow_up, message_text, outlets_named, period, question_parts,
+                             retrieval_query, validate)
 from newsqa.retrieve import Filters
-from newsqa.question import (MAX_QUESTION_CHARS, is_follow_up, message_text, period, question_parts, retrieval_query,
-                             validate)
 
 NEWEST = "2017-03-30"
 
@@ -166,3 +166,36 @@ def test_a_standalone_question_ignores_the_earlier_answer() -> None:
     history = [{"role": "user", "content": "Who was the suspect in the Berlin attack?"},
                {"role": "assistant", "content": "Police named Anis Amri as the suspect [1]."}]
     assert retrieval_query("What is the capital of Australia?", history) == "What is the capital of Australia?"
+
+
+SOURCES = ["aljazeera.com", "tass.com", "abcnews.go.com", "rte.ie", "dw.com", "huffingtonpost.com",
+           "europe.chinadaily.com.cn", "bbc.co.uk", "cnn.com"]
+
+
+@pytest.mark.parametrize("question, outlet", [
+    ("According to TASS, how much will the firm invest?", "tass.com"),
+    ("How did the BBC describe the crash?", "bbc.co.uk"),
+    ("What did Al Jazeera report about Aleppo?", "aljazeera.com"),
+    ("Where did HuffPost say the footprint was found?", "huffingtonpost.com"),
+    ("According to RTÉ, how many subscribers were there?", "rte.ie"),
+    ("According to Deutsche Welle, who resigned?", "dw.com"),
+    ("What did ABC News say about the house?", "abcnews.go.com"),
+    ("What does China Daily say about the smog?", "europe.chinadaily.com.cn"),
+])
+def test_an_outlet_the_question_attributes_the_answer_to_is_found_among_the_sources(question: str,
+                                                                                    outlet: str) -> None:
+    assert outlets_named(question, SOURCES) == (outlet,)
+
+
+@pytest.mark.parametrize("question", [
+    "Why did Trump attack CNN?",  # the outlet is the subject, not the teller
+    "What did Europe decide about China?",  # "europe" and "china" are parts of a domain, not outlets
+    "According to police, who died in the crash?",
+])
+def test_a_name_that_is_no_attribution_to_a_known_outlet_filters_nothing(question: str) -> None:
+    assert outlets_named(question, SOURCES) == ()
+
+
+def test_as_of_a_date_reads_up_to_that_date() -> None:
+    assert period("As of 1 March 2017, which tournaments had granted her wildcards?", NEWEST) == Filters(
+        date_to="2017-03-01")

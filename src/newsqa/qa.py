@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from .chunking import Chunker
 from .config import Settings, preset
 from .embedding import Embedder, load_embedder
 from .ingest import IngestResult, load_paths, make_article
-from .question import period, retrieval_query, validate
+from .question import outlets_named, period, retrieval_query, validate
 from .retrieve import Filters, Retriever
 from .store import Reader, Writer, check_model, read_manifest
 from .types import Answer, Article, Hit, Problem
@@ -169,7 +169,7 @@ class NewsQA:
             yield Answer(question, "The index is empty: add articles first (newsqa build PATH).",
                          abstained=True, query=query)
             return
-        named = period(question, stats["date_range"][1])
+        named = self.named_filters(question, reader)
         embedder, settings = self.embedder, self.settings
         query_vector = embedder.encode([query])[0]
         clock.lap("embed")
@@ -183,7 +183,7 @@ class NewsQA:
         if not chosen and named and named.date_to:
             # News of a period can come out long after it (inquiries, trials, reviews): if nothing
             # published in or just after the period answers, articles published later may.
-            later = filters.merged(Filters(date_from=named.date_from))
+            later = filters.merged(replace(named, date_to=""))
             later_hits = self.evidence(query, query_vector, later, retriever=retriever)
             later_chosen = answerer.choose(question, query, query_vector, later_hits)
             if later_chosen:
@@ -209,6 +209,15 @@ class NewsQA:
                 event.passages, event.timings, event.query, event.filters = hits, clock.laps, query, asdict(searched)
             yield event
 
+    def named_filters(self, question: str, reader: Reader | None = None) -> Filters | None:
+        """The period ("in March 2017") and the outlets ("according to TASS") a question names."""
+        reader = reader or self.reader
+        named = period(question, reader.stats()["date_range"][1]) or Filters()
+        outlets = outlets_named(question, reader.sources())
+        if outlets:
+            named = replace(named, sources=outlets)
+        return named or None
+
     def evidence(self, query: str, query_vector: np.ndarray, filters: Filters, exclude: Iterable[str] = (),
                  retriever: Retriever | None = None) -> list[Hit]:
         """The passages an answer is drawn from. `exclude` leaves articles out (training makes
@@ -223,9 +232,7 @@ class NewsQA:
 
     def sources(self) -> list[str]:
         """The outlets in the index, most articles first (for filter menus)."""
-        rows = self.reader.db.execute(
-            "SELECT source FROM articles WHERE source != '' GROUP BY source ORDER BY COUNT(*) DESC, source")
-        return [r[0] for r in rows]
+        return self.reader.sources()
 
     def article(self, article_id: str) -> Article | None:
         return self.reader.article(article_id)
@@ -288,7 +295,7 @@ class _Clock:
 
 
 def _period_label(named: Filters | None) -> str:
-    if not named:
+    if not named or not (named.date_from or named.date_to):
         return ""
     if named.date_from and named.date_to:
         first, last = human_date(named.date_from), human_date(named.date_to)

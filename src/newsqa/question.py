@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .lexical import content_words, terms, words
+from .lexical import content_words, fold, terms, words
 from .normalize import normalize_field
 from .retrieve import Filters
 
@@ -125,6 +125,64 @@ def _introduced_names(answer: str, asked: str) -> list[str]:
     return found
 
 
+# ------------------------------------------------------------------ outlets
+
+# "According to TASS, ...", "What did the BBC report ...", "How did Al Jazeera describe ...": the question
+# asks what one outlet said, so the answer must come from that outlet's articles. A name alone ("Why did
+# Trump attack CNN?") is a subject, not an attribution.
+_OUTLET = r"(?P<outlet>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,2})"
+_ATTRIBUTIONS = [re.compile(p) for p in (
+    r"\b[Aa]ccording to (?:the\s+)?" + _OUTLET,
+    r"\b(?:did|does|do|has|have|had|would|will)\s+(?:the\s+)?" + _OUTLET + r"(?:'s?)?\s+(?:say|report|write|"
+    r"describe|claim|tell|quote|call|state|note|cite|put|estimate|give|list|mention|reveal|publish)",
+    r"(?:^|\bthe\s+)" + _OUTLET + r"\s+(?:says|said|reports|reported|wrote|writes|describes|described|claims|claimed)",
+    r"\b(?:in|from|by)\s+(?:the\s+)?" + _OUTLET + r"(?:'s?)?\s+(?:report|article|story|coverage|reporting)",
+)]
+# Domain labels that name no outlet ("abcnews.go.com", "europe.chinadaily.com.cn", "bbc.co.uk").
+_DOMAIN_PARTS = frozenset("www com co org net gov go uk ie cn de fr ru us au in edu int news europe edition".split())
+_MIN_ABBREVIATED = 4  # "HuffPost" may stand for "huffingtonpost"; shorter names must match whole
+
+
+def outlets_named(question: str, sources: Sequence[str]) -> tuple[str, ...]:
+    """The outlets among `sources` (names or domains) that the question attributes its answer to."""
+    keys = {source: _outlet_key(source) for source in sources}
+    for pattern in _ATTRIBUTIONS:
+        for match in pattern.finditer(question):
+            phrase = match.group("outlet")
+            found = tuple(s for s, key in keys.items() if key and _names(phrase, key))
+            if found:
+                return found
+    return ()
+
+
+def _outlet_key(source: str) -> str:
+    """"bbc.co.uk" -> "bbc", "abcnews.go.com" -> "abcnews", "China Daily" -> "chinadaily"."""
+    if "." in source and " " not in source.strip():
+        labels = [label for label in fold(source).split(".") if label not in _DOMAIN_PARTS]
+        return max(labels, key=len, default="")
+    return _squash(source)
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in fold(text) if ch.isalnum())
+
+
+def _names(phrase: str, key: str) -> bool:
+    """Whether a phrase of the question names the outlet whose key is `key`: the same letters
+    ("Al Jazeera" / aljazeera), its initials ("Deutsche Welle" / dw), or a shortening that keeps
+    the first three letters and the order of the rest ("HuffPost" / huffingtonpost)."""
+    squashed = _squash(phrase)
+    if squashed == key:
+        return True
+    initials = "".join(w[0] for w in words(phrase))
+    if len(initials) > 1 and initials == key:
+        return True
+    if len(squashed) < _MIN_ABBREVIATED or squashed[:3] != key[:3]:
+        return False
+    rest = iter(key)
+    return all(ch in rest for ch in squashed)
+
+
 # ------------------------------------------------------------------ periods
 
 _SECOND_QUESTION = re.compile(
@@ -147,7 +205,7 @@ _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
-_PREP = (r"\b(?P<prep>in|during|on|since|after|from|before|until|by|throughout)\s+(?P<the>the\s+)?"
+_PREP = (r"\b(?P<prep>in|during|on|since|after|from|before|until|by|throughout|as\s+of)\s+(?P<the>the\s+)?"
          r"(?:(?:month|year)\s+of\s+)?")
 # "the day after the March 2017 vote": the period dates an event ("vote"), and "after" is relative to that
 # event, which happened within the period, not after it.
@@ -171,7 +229,7 @@ def period(question: str, newest: str) -> Filters | None:
             found = _range(match.groupdict(), today)
             if found:
                 start, end, prep = found
-                prep = (prep or "in").lower()
+                prep = " ".join((prep or "in").lower().split())
                 if match.groupdict().get("the") and _NOUN_AFTER.match(question, match.end()):
                     prep = {"after": "since", "before": "by"}.get(prep, prep)  # the event is inside the period
                 if prep in ("since", "from"):
@@ -180,7 +238,7 @@ def period(question: str, newest: str) -> Filters | None:
                     return Filters(date_from=(end + dt.timedelta(days=1)).isoformat())
                 if prep == "before":
                     return Filters(date_to=(start - dt.timedelta(days=1)).isoformat())
-                if prep in ("until", "by"):
+                if prep in ("until", "by", "as of"):
                     return Filters(date_to=end.isoformat())
                 return Filters(date_from=start.isoformat(), date_to=(end + _reporting_lag(start, end)).isoformat())
     return None

@@ -165,6 +165,7 @@ class Reader:
         self.vectors = faiss.read_index(str(index_dir / files["vectors"]))
         self._bytes = sum((index_dir / name).stat().st_size for name in [*files.values(), MANIFEST])
         self._stats: dict[str, Any] | None = None
+        self._sources: list[str] | None = None
         self._chunk_ids: dict[tuple[str, tuple[Any, ...]], np.ndarray] = {}
 
     def is_stale(self) -> bool:
@@ -216,6 +217,14 @@ class Reader:
             for term, count in db.execute(f"SELECT term, doc FROM temp.articles_vocab WHERE term IN ({marks})", unique):
                 df[term] = count
         return df, self.manifest["counts"]["articles"]
+
+    def sources(self) -> list[str]:
+        """The outlets, most articles first; computed once, as a generation never changes."""
+        if self._sources is None:
+            rows = self.db.execute("SELECT source FROM articles WHERE source != '' GROUP BY source "
+                                   "ORDER BY COUNT(*) DESC, source")
+            self._sources = [r[0] for r in rows]
+        return list(self._sources)
 
     def stats(self) -> dict[str, Any]:
         """Counts, sources, date range and size; computed once, as a generation never changes."""

@@ -260,36 +260,46 @@ class ExtractiveAnswerer:
     def _cheap_features(self, kind: str, question: str, candidates: list[Candidate]) -> np.ndarray:
         idf = self._idf
         total = sum(idf.values()) or 1.0
-        own = {t: w for t, w in idf.items() if t in term_set(question)}
-        own_total = sum(own.values()) or 1.0
         question_terms = term_set(question)
+        own = {t: w for t, w in idf.items() if t in question_terms}
+        own_total = sum(own.values()) or 1.0
         names = named_terms(question)
         article_rank = {a: r for r, a in enumerate(dict.fromkeys(c.hit.article_id for c in candidates))}
         present = [term_set(c.text) for c in candidates]
+        anchor: dict[str, Candidate] = {}  # each article's sentence most like the question in words
         for c, p in zip(candidates, present):
             c.lexical = sum(w for t, w in idf.items() if t in p) / total
+            if c.hit.article_id not in anchor or c.lexical > anchor[c.hit.article_id].lexical:
+                anchor[c.hit.article_id] = c
         by_place = {(c.hit.article_id, c.position): c for c in candidates}
-        best_lexical: dict[str, float] = {}
-        for c in candidates:
-            best_lexical[c.hit.article_id] = max(best_lexical.get(c.hit.article_id, 0.0), c.lexical)
         coverage = {a: self._coverage(a, names) for a in article_rank}
-        rows = []
-        for c, p in zip(candidates, present):
+        group = "why_how" if kind in ("why", "how") else "entity" if kind else ""
+        rows = np.zeros((len(candidates), len(SENTENCE_CHEAP)))
+        for row, c, p in zip(rows, candidates, present):
             strong, weak = _cue_flags(kind, c.text)
-            prev, nxt = by_place.get((c.hit.article_id, c.position - 1)), by_place.get((c.hit.article_id, c.position + 1))
             c.cue = _CUE_WEIGHT[0] if strong else _CUE_WEIGHT[1] if weak else 0.0
-            rows.append((
-                c.lexical, sum(w for t, w in own.items() if t in p) / own_total, best_lexical[c.hit.article_id],
-                prev.lexical if prev else 0.0, nxt.lexical if nxt else 0.0,
-                1 / (1 + c.hit_rank), 1 / (1 + article_rank[c.hit.article_id]),
-                float(strong), float(weak), float(has_answer_form(kind, question, c.text)),
-                float(typed_new(kind, question_terms, c.text, strong)),
-                new_names_feature(question_terms, c.text),
-                float(has_new_number(question_terms, c.text)),
-                restatement(question_terms, p), float(c.position == 0), position_feature(c.position),
-                length_feature(c.text), coverage[c.hit.article_id],
-            ))
-        return np.asarray(rows, dtype=np.float64).reshape(len(candidates), len(SENTENCE_CHEAP))
+            prev, nxt = by_place.get((c.hit.article_id, c.position - 1)), by_place.get((c.hit.article_id, c.position + 1))
+            best = anchor[c.hit.article_id]
+            near = 1 / (1 + abs(c.position - best.position))
+            restate = restatement(question_terms, p)
+            values = {
+                "lexical": c.lexical, "own_lexical": sum(w for t, w in own.items() if t in p) / own_total,
+                "article_lexical": best.lexical, "prev_lexical": prev.lexical if prev else 0.0,
+                "next_lexical": nxt.lexical if nxt else 0.0, "anchor_near": near,
+                "hit_rank": 1 / (1 + c.hit_rank), "article_rank": 1 / (1 + article_rank[c.hit.article_id]),
+                "cue_strong": float(strong), "cue_weak": float(weak),
+                "form": float(has_answer_form(kind, question, c.text)),
+                "typed_new": float(typed_new(kind, question_terms, c.text, strong)),
+                "new_names": new_names_feature(question_terms, c.text),
+                "new_number": float(has_new_number(question_terms, c.text)),
+                "restate": restate, "lead": float(c.position == 0), "position": position_feature(c.position),
+                "length": length_feature(c.text), "coverage": coverage[c.hit.article_id],
+                "why_how": float(group == "why_how"), "entity": float(group == "entity"),
+                "restate_why_how": restate * (group == "why_how"), "restate_entity": restate * (group == "entity"),
+                "near_why_how": near * (group == "why_how"), "cue_why_how": float(strong) * (group == "why_how"),
+            }
+            row[:] = [values[name] for name in SENTENCE_CHEAP]
+        return rows
 
     @staticmethod
     def _full_features(shortlist: list[Candidate], cheap: np.ndarray) -> np.ndarray:

@@ -40,9 +40,10 @@ _LENGTH_SCALE = 60  # words; longer sentences are rare and score as 60
 _NEW_NAMES_CAP = 3
 
 SENTENCE_CHEAP = (
-    "lexical", "own_lexical", "article_lexical", "prev_lexical", "next_lexical", "hit_rank", "article_rank",
-    "cue_strong", "cue_weak", "form", "typed_new", "new_names", "new_number", "restate", "lead", "position",
-    "length", "coverage",
+    "lexical", "own_lexical", "article_lexical", "prev_lexical", "next_lexical", "anchor_near", "hit_rank",
+    "article_rank", "cue_strong", "cue_weak", "form", "typed_new", "new_names", "new_number", "restate", "lead",
+    "position", "length", "coverage", "why_how", "entity", "restate_why_how", "restate_entity", "near_why_how",
+    "cue_why_how",
 )
 SENTENCE_FULL = (*SENTENCE_CHEAP, "meaning", "article_meaning", "meaning_gap")
 QUESTION = (
