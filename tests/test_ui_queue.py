@@ -112,27 +112,31 @@ def test_every_handler_survives_hostile_inputs(served: tuple[str, Any, NewsQA]) 
 def test_ask_handler_checks_history_dates_and_outlets(served: tuple[str, Any, NewsQA]) -> None:
     url, demo, _ = served
     respond = handlers(demo)["respond"][0]
-    long_chat = [{"role": "user", "content": "hi"}] * (MAX_HISTORY_MESSAGES + 1)
+    long_chat = [{"role": "user", "content": [{"type": "text", "text": "hi"}]}] * (MAX_HISTORY_MESSAGES + 1)
     assert "cannot be continued" in last_chat(call(url, respond, [SANCTION_QUESTION, long_chat, None, None, None,
                                                                   None]))
     text = last_chat(call(url, respond, [SANCTION_QUESTION, [], "2017-01-01' OR 1=1 --", None, None, None]))
     assert "'Published from' takes a date like 2017-03-29" in text
     refused = call(url, respond, [SANCTION_QUESTION, [], None, None, ["No such outlet"], None])
     assert refused.get("success") is False  # Gradio's dropdown refuses a value it did not offer
-    assert "too long" in last_chat(call(url, respond, ["Why " + "x" * 50_000, [], None, None, None, None])) or \
-        "characters long" in last_chat(call(url, respond, ["Why " + "x" * 50_000, [], None, None, None, None]))
+    reply = call(url, respond, ["Why " + "x" * 50_000, [], None, None, None, None])
+    assert "50004 characters long; the limit is 2000" in last_chat(reply)
+    assert len(json.dumps(output(reply))) < 10_000  # the chat does not echo the whole question back
 
 
 def test_upload_handler_reads_only_uploaded_files_into_the_callers_copy(served: tuple[str, Any, NewsQA],
-                                                                        tmp_path: Path) -> None:
+                                                                        tmp_path: Path,
+                                                                        capfd: pytest.CaptureFixture[str]) -> None:
     url, demo, qa = served
     upload = handlers(demo)["upload"][0]
     files, articles = snapshot(qa.index_dir), qa.info()["articles"]
     database = next(qa.index_dir.glob("*.sqlite"))
     for path in ("/etc/passwd", str(database), str(UI_DATA / "ferry.txt"), "../../../../etc/passwd"):
-        message = call(url, upload, [[{"path": path, "meta": {"_type": "gradio.FileData"}}], None])
+        message = call(url, upload, [[{"path": path, "orig_name": Path(path).name,
+                                       "meta": {"_type": "gradio.FileData"}}], None])
         assert_harmless(message)
-        assert message.get("success") is False, (path, message)  # not a file this client uploaded
+        assert message.get("success") is False, (path, message)
+        assert "because it was not uploaded by a user" in capfd.readouterr().err  # Gradio's own check refused it
 
     session = uuid.uuid4().hex[:11]
     poison = uploaded(url, poison_file(tmp_path))

@@ -184,7 +184,7 @@ class ChatApp:
                              "python -c 'import secrets; print(secrets.token_urlsafe())'")
         self.qa = qa
         self.allow_writes = allow_writes
-        self._token = operator_token.encode()
+        self._token = operator_token.encode("utf-8", "surrogateescape")  # as os.environ decoded it
         self._copies: set[Path] = set()  # the sessions' overlay copies on disk
         self._copies_lock = threading.Lock()
 
@@ -264,10 +264,14 @@ class ChatApp:
             shared = self._writes_shared(token)
             progress(0, desc="Reading files")
             articles, problems = self._fresh_articles(paths)
-            qa = self.qa if shared else self._session_index(overlay, progress) if articles else overlay or self.qa
+            if shared:
+                qa = self.qa
+            elif articles:
+                qa = overlay = self._session_index(overlay, progress)
+            else:  # nothing to add: no copy is made
+                qa = overlay or self.qa
         except UploadRefused as exc:
             return str(exc), overlay, gr.skip(), gr.skip()
-        overlay = overlay if shared or qa is self.qa else qa
         try:
             report = qa.add(articles, on_progress=lambda done, total: progress((done, total), desc="Embedding")) \
                 if articles else BuildReport()
