@@ -415,8 +415,11 @@ def test_operator_token_writes_the_shared_index_and_nothing_else_does(qa: NewsQA
 
     with pytest.raises(ValueError, match=f"at least {MIN_TOKEN_CHARS} characters in NEWSQA_OPERATOR_TOKEN"):
         ChatApp(app.qa, allow_writes=True, operator_token="short")
-    writes_off = ChatApp(app.qa).upload([str(UI_DATA / "hostile.jsonl")], None)  # always a session copy
-    assert "for this session only" in writes_off[0] and writes_off[1] is not None
+    plain = ChatApp(app.qa)
+    writes_off = plain.upload([str(UI_DATA / "hostile.jsonl")], None)  # always a session copy
+    assert "for this session only" in writes_off[0] and writes_off[1].index_dir.exists()
+    plain.drop_all()  # what happens when the app stops
+    assert not writes_off[1].index_dir.parent.exists()
     monkeypatch.delenv("NEWSQA_OPERATOR_TOKEN", raising=False)
     with pytest.raises(SystemExit, match="needs an operator token"):
         launch(shared, allow_writes=True)

@@ -16,6 +16,7 @@ reaches it, whatever its api_visibility: each checks its inputs' types and sizes
 
 from __future__ import annotations
 
+import atexit
 import hmac
 import html
 import logging
@@ -323,11 +324,20 @@ class ChatApp:
 
     def drop_overlay(self, overlay: NewsQA | None) -> None:
         """Gradio calls this when a session expires: its copy of the index would otherwise stay on disk for good."""
-        if overlay is None or overlay.index_dir not in self._copies:
+        if overlay is None:
             return
-        shutil.rmtree(overlay.index_dir.parent, ignore_errors=True)
         with self._copies_lock:
+            if overlay.index_dir not in self._copies:
+                return
             self._copies.discard(overlay.index_dir)
+        shutil.rmtree(overlay.index_dir.parent, ignore_errors=True)
+
+    def drop_all(self) -> None:
+        """Every session's copy, when the app stops: Gradio drops a session's state only when it expires."""
+        with self._copies_lock:
+            copies, self._copies = self._copies, set()
+        for copy in copies:
+            shutil.rmtree(copy.parent, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ checking what a client sends
@@ -447,6 +457,7 @@ def _copy_index(index_dir: Path) -> Path:
 def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "") -> gr.Blocks:
     """The chat. With `allow_writes`, an upload that comes with `operator_token` goes into the shared index."""
     app = ChatApp(qa, allow_writes, operator_token)
+    atexit.register(app.drop_all)
     with gr.Blocks(title="newsqa: ask the news") as demo:
         overlay = gr.State(None, delete_callback=app.drop_overlay)
         gr.Markdown("## newsqa · ask questions of the news, every sentence cited")
