@@ -47,7 +47,7 @@ class OpenAIServer:
         self.name = public_name(settings)
         url = httpx.URL(base_url.rstrip("/") + "/chat/completions")
         self.auth = httpx.BasicAuth(url.username, url.password) if url.userinfo else None
-        self.secrets = [url.password, url.username] if url.userinfo else []
+        self.secrets = [url.password] if url.password else []
         self.url = url.copy_with(userinfo=b"")
         self.settings = settings
         self.budget = settings.context_tokens - settings.max_new_tokens
@@ -68,7 +68,7 @@ class OpenAIServer:
                               auth=None if key else self.auth) as client, \
                     client.stream("POST", self.url, json=body, headers=headers) as response:
                 if response.status_code >= 400:
-                    raise _Failure(_status_summary(response.status_code), response.read().decode("utf-8", "replace"))
+                    raise _Failure(_status_summary(response.status_code), _head(response))
                 if "text/event-stream" in response.headers.get("content-type", ""):
                     yield from self._events(response, deadline)
                 else:  # asked for no stream, or a server that ignores the request for one
@@ -128,6 +128,16 @@ def _content(value: dict[str, Any], part: str) -> str:
     if content is not None and not isinstance(content, str):
         raise _Failure(f"sent a malformed response ({part}.content is not text)", json.dumps(value))
     return content or ""
+
+
+def _head(response: httpx.Response) -> str:
+    """The start of an error response, for the log: a hostile server's body can be of any size."""
+    data = b""
+    for chunk in response.iter_bytes():
+        data += chunk
+        if len(data) >= _LOGGED_BODY_CHARS:
+            break
+    return data[:_LOGGED_BODY_CHARS].decode("utf-8", "replace")
 
 
 def _status_summary(status: int) -> str:
