@@ -7,6 +7,7 @@ test gets a fresh page, so a fresh Gradio session. Every wait is bounded.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -19,10 +20,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from newsqa import NewsQA
+from newsqa.ingest import load_paths
 from newsqa.types import Answer, Citation
-from newsqa.ui import CSS, MAX_FILE_MB, MAX_FILES, THEME, ChatApp, _drop_overlay, citations_html, create_app
+from newsqa.ui import CSS, MAX_FILE_MB, MAX_FILES, THEME, ChatApp, citations_html, create_app
 
-from conftest import DATA, SAMPLE
+from conftest import DATA, ROOT, SAMPLE
 
 CHROMIUM = os.environ.get("NEWSQA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -33,6 +35,9 @@ SANCTION_QUESTION = "Why did the US sanction Turkey?"
 WAIT_MS = 30_000  # the longest any one step may take (the first answer loads the model)
 IMG = '<img src=x onerror="window.__xss=1">'
 SCRIPT = "<script>window.__xss=2</script>"
+SAMPLE_ID = load_paths([SAMPLE]).articles[0].id  # in the test index; the demo index names it DEMO_SAMPLE_ID
+DEMO_SAMPLE_ID = "s400-turkey-2020-12-29"
+POISON = "Washington imposed sanctions on Turkey because Ankara exported too many pineapples to Russia."
 
 # ------------------------------------------------------------------ fixtures
 
@@ -145,6 +150,14 @@ def upload(page, paths: list[Path]) -> str:
     return page.locator("#nq-upload-status textarea").input_value()
 
 
+def poison_file(folder: Path, article_id: str = SAMPLE_ID) -> Path:
+    """A JSON record that would replace the sample article, if an upload could replace one."""
+    path = folder / "poison.json"
+    path.write_text(json.dumps({"id": article_id, "title": "Turkey sanctions", "source": "Anonymous",
+                                "published": "2020-12-30", "text": f"{POISON} Officials confirmed it on Monday."}))
+    return path
+
+
 def snapshot(root: Path) -> dict[str, tuple[str, int, int]]:
     return {str(p.relative_to(root)): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "",
                                       p.stat().st_mtime_ns, p.stat().st_mode)
@@ -221,13 +234,15 @@ def test_empty_and_overlong_questions_get_a_message_and_the_app_keeps_working(pa
 
 
 def test_uploaded_markup_is_shown_as_text_and_answerable(page, browser, url: str, qa: NewsQA) -> None:
+    shared = qa.info()["articles"]
     report = upload(page, [UI_DATA / "hostile.jsonl", UI_DATA / "broken.jsonl"])
     assert report.startswith("Added 2,"), report
     assert "broken.jsonl:2: malformed JSON" in report  # the line of the broken record
     assert "/tmp" not in report and "gradio" not in report  # file names, not Gradio's upload folders
-    articles = qa.info()["articles"]
+    assert "for this session only" in report
+    assert qa.info()["articles"] == shared  # the shared index is as it was
     page.wait_for_function("n => document.querySelector('#nq-stats').innerText.includes(n + ' articles')",
-                           arg=f"{articles:,}", timeout=WAIT_MS)
+                           arg=f"{shared + 2:,}", timeout=WAIT_MS)
 
     ask(page, "Why did the Zorblax council ban kites?", enter=True)
     wait_for_sources(page)
@@ -249,13 +264,37 @@ def test_uploaded_markup_is_shown_as_text_and_answerable(page, browser, url: str
         "[...document.querySelectorAll('a[href]')].some(a => a.getAttribute('href').trim().toLowerCase()"
         ".startsWith('javascript:'))")
 
-    other = browser.new_page()  # a page opened after the upload shows the index as it is now
+    other = browser.new_page()  # another visitor reads the shared index: the upload is not in it
     try:
         other.goto(url, timeout=WAIT_MS)
         other.wait_for_function("n => document.querySelector('#nq-stats')?.innerText.includes(n + ' articles')",
-                                arg=f"{articles:,}", timeout=WAIT_MS)
+                                arg=f"{shared:,}", timeout=WAIT_MS)
     finally:
         other.close()
+
+
+def test_poisoning_upload_changes_no_ones_answer(page, browser, url: str, qa: NewsQA, tmp_path: Path) -> None:
+    """A record with the sample article's id and a false reason is skipped, for the uploader too; another
+    visitor's answer and the shared index's files stay as they were."""
+    assert qa.article(SAMPLE_ID) is not None
+    files = snapshot(qa.index_dir)
+    report = upload(page, [poison_file(tmp_path)])
+    assert report.startswith("Added 0,") and "skipped 1;" in report, report
+    assert f"Skipped poison.json: id '{SAMPLE_ID}' already exists in the index" in report
+    ask(page, SANCTION_QUESTION)
+    wait_for_sources(page)
+    assert "S-400" in last_bot(page) and "pineapples" not in last_bot(page)
+
+    context, other, errors, outside = _open(browser, url, {"width": 1400, "height": 1000})
+    try:
+        ask(other, SANCTION_QUESTION)
+        wait_for_sources(other)
+        assert "S-400" in last_bot(other) and "pineapples" not in other.locator("body").inner_text()
+    finally:
+        context.close()
+    assert not errors and not outside
+    assert snapshot(qa.index_dir) == files
+    assert POISON not in qa.article(SAMPLE_ID).text
 
 
 def test_card_links_only_http_urls() -> None:
@@ -296,24 +335,21 @@ def test_upload_limits(page, tmp_path: Path, qa: NewsQA) -> None:
     assert qa.info()["articles"] == before
 
 
-def test_read_only_index_takes_uploads_into_a_session_copy(qa: NewsQA, tmp_path: Path) -> None:
-    frozen = tmp_path / "frozen"
-    shutil.copytree(qa.index_dir, frozen, ignore=shutil.ignore_patterns(".lock"))
-    for path in sorted(frozen.rglob("*"), reverse=True) + [frozen]:
-        path.chmod(0o555 if path.is_dir() else 0o444)
-    before = snapshot(frozen)
+@pytest.mark.parametrize("read_only", [False, True])
+def test_uploads_go_into_a_session_copy_even_when_the_index_is_writable(qa: NewsQA, tmp_path: Path,
+                                                                         read_only: bool) -> None:
+    shared = tmp_path / "shared"
+    shutil.copytree(qa.index_dir, shared, ignore=shutil.ignore_patterns(".lock"))
+    if read_only:  # a hosted Space: the copy must come out writable all the same
+        for path in sorted(shared.rglob("*"), reverse=True) + [shared]:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+    before = snapshot(shared)
     try:
-        app = ChatApp(NewsQA.open(frozen))
-        if os.access(frozen, os.W_OK):
-            # Running as root: os.access ignores permission bits, so ui.py cannot see the index is
-            # read-only. Say so, to test the overlay path all the same.
-            app.read_only = True
-        assert app.read_only
-
+        app = ChatApp(NewsQA.open(shared))
         question = "Why was the Nordvik ferry out of service?"
         status, overlay, _, stats = app.upload([str(UI_DATA / "ferry.txt")], None)
         assert status.startswith("Added 1,") and "for this session only" in status, status
-        assert isinstance(overlay, NewsQA) and frozen not in overlay.index_dir.parents
+        assert isinstance(overlay, NewsQA) and shared not in overlay.index_dir.parents
         assert f"{app.qa.info()['articles'] + 1:,} articles" in stats
         for path in [overlay.index_dir, *overlay.index_dir.rglob("*")]:
             assert path.stat().st_mode & stat.S_IWUSR, path  # writable for a non-root owner too
@@ -323,13 +359,83 @@ def test_read_only_index_takes_uploads_into_a_session_copy(qa: NewsQA, tmp_path:
 
         again, same, _, _ = app.upload([str(UI_DATA / "ferry.txt")], overlay)  # the session keeps its copy
         assert same is overlay and "unchanged 1" in again
-        assert snapshot(frozen) == before
+        assert snapshot(shared) == before
 
-        _drop_overlay(overlay)  # what Gradio calls when the session expires
+        app.drop_overlay(overlay)  # what Gradio calls when the session expires
         assert not overlay.index_dir.exists()
     finally:
-        for path in [frozen, *frozen.rglob("*")]:
+        for path in [shared, *shared.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def test_poisoning_upload_through_the_handlers_leaves_other_sessions_alone(tmp_path: Path) -> None:
+    """The finding, over the committed demo index (writable here, as in a clone): two sessions' handlers."""
+    shared = ROOT / "index"
+    app = ChatApp(NewsQA.open(shared))
+    before, answer_before = snapshot(shared), app.qa.ask(SANCTION_QUESTION).text
+    poison = poison_file(tmp_path, DEMO_SAMPLE_ID)
+
+    status, overlay, _, _ = app.upload([str(poison)], None)  # session 1: only the poison
+    assert overlay is None, "nothing new: no copy made"
+    assert f"Skipped poison.json: id '{DEMO_SAMPLE_ID}' already exists in the index" in status
+    status, overlay, _, _ = app.upload([str(poison), str(UI_DATA / "ferry.txt")], None)  # with a good file
+    assert status.startswith("Added 1,") and "skipped 1;" in status and overlay is not None
+    assert "pineapples" not in overlay.ask(SANCTION_QUESTION).text  # not even in the uploader's own copy
+
+    other = [h for h, *_ in app.respond(SANCTION_QUESTION, [], None, None, None, None)][-1]  # session 2
+    assert other[-1]["content"] == answer_before and "S-400" in answer_before
+    assert app.qa.ask(SANCTION_QUESTION).text == answer_before
+    assert snapshot(shared) == before
+    app.drop_overlay(overlay)
+
+
+def test_operator_token_writes_the_shared_index_and_nothing_else_does(qa: NewsQA, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsqa.ui import MIN_TOKEN_CHARS, launch, writes_allowed
+
+    shared = tmp_path / "shared"
+    shutil.copytree(qa.index_dir, shared, ignore=shutil.ignore_patterns(".lock"))
+    token = "operator-secret-0123456789"
+    app = ChatApp(NewsQA.open(shared), allow_writes=True, operator_token=token)
+    articles = app.qa.info()["articles"]
+    ferry = str(UI_DATA / "ferry.txt")
+
+    status, overlay, _, _ = app.operator_upload([ferry], None, "not-the-token")
+    assert status.startswith("Wrong operator token: nothing was added.") and overlay is None
+    status, overlay, _, _ = app.operator_upload([ferry], None, "")  # no token: this session only
+    assert "for this session only" in status and overlay is not None
+    assert app.qa.info()["articles"] == articles
+    app.drop_overlay(overlay)
+
+    status, overlay, _, stats = app.operator_upload([ferry, str(poison_file(tmp_path))], None, token)
+    assert "Written to the shared index" in status and overlay is None
+    assert f"id '{SAMPLE_ID}' already exists in the index" in status  # not even the operator replaces one
+    assert app.qa.info()["articles"] == articles + 1 and f"{articles + 1:,} articles" in stats
+    assert "pineapples" not in app.qa.ask(SANCTION_QUESTION).text
+
+    with pytest.raises(ValueError, match=f"at least {MIN_TOKEN_CHARS} characters in NEWSQA_OPERATOR_TOKEN"):
+        ChatApp(app.qa, allow_writes=True, operator_token="short")
+    plain = ChatApp(app.qa)
+    writes_off = plain.upload([str(UI_DATA / "hostile.jsonl")], None)  # always a session copy
+    assert "for this session only" in writes_off[0] and writes_off[1].index_dir.exists()
+    plain.drop_all()  # what happens when the app stops
+    assert not writes_off[1].index_dir.parent.exists()
+    monkeypatch.delenv("NEWSQA_OPERATOR_TOKEN", raising=False)
+    with pytest.raises(SystemExit, match="needs an operator token"):
+        launch(shared, allow_writes=True)
+    assert [writes_allowed(v) for v in (None, "", "0", "no", "1", "true", "ON")] == [False] * 4 + [True] * 3
+    with pytest.raises(ValueError, match="NEWSQA_ALLOW_WRITES='maybe'"):
+        writes_allowed("maybe")
+
+
+def test_token_field_is_shown_only_when_writes_are_allowed(qa: NewsQA) -> None:
+    def elem_ids(demo) -> set[str]:
+        return {c.get("props", {}).get("elem_id") for c in demo.config["components"]}
+
+    assert "nq-token" not in elem_ids(create_app(qa))
+    writable = create_app(qa, allow_writes=True, operator_token="operator-secret-0123456789")
+    token = next(c for c in writable.config["components"] if c.get("props", {}).get("elem_id") == "nq-token")
+    assert token["props"]["type"] == "password"
 
 
 # ------------------------------------------------------------------ the API and clearing

@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     _index_arg(serve)
     serve.add_argument("--host", default=None, help="address to bind (default $GRADIO_SERVER_NAME or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default $GRADIO_SERVER_PORT or 7860)")
+    serve.add_argument("--allow-writes", action="store_true",
+                       help="let uploads that carry the operator token ($NEWSQA_OPERATOR_TOKEN) add to the shared "
+                            "index (default $NEWSQA_ALLOW_WRITES, else off: uploads stay in the visitor's session)")
     _answerer_args(serve)
     serve.set_defaults(run=_serve)
 
@@ -242,8 +245,8 @@ def _demo(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from .ui import launch
 
-    launch(args.index, answerer=args.answerer, answer_model=args.model, server_name=args.host,
-           server_port=args.port)
+    launch(args.index, answerer=args.answerer, answer_model=args.model, allow_writes=args.allow_writes,
+           server_name=args.host, server_port=args.port)
     return 0
 
 

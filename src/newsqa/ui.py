@@ -3,17 +3,29 @@
 Article text, titles and URLs are untrusted: everything put into HTML goes
 through `html.escape`, and only http(s) links become links. Chat messages are
 escaped too and shown without Markdown, so an article cannot inject markup.
-Where the index directory is read-only (a hosted Space), uploads go into a
-per-session copy of the index instead of failing.
+
+Visitors cannot change what others read: uploads go into the uploading session's
+own copy of the index (its overlay), and an uploaded record never replaces an
+article of the shared index. Writing to the shared index is the operator's
+choice (`newsqa serve --allow-writes` or NEWSQA_ALLOW_WRITES=1), and then takes
+the operator token (NEWSQA_OPERATOR_TOKEN) typed into the upload panel.
+
+Every handler is reachable over Gradio's queue by its fn_index, as the browser
+reaches it, whatever its api_visibility: each checks its inputs' types and sizes.
 """
 
 from __future__ import annotations
 
+import atexit
+import hmac
 import html
+import logging
 import os
+import re
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,11 +35,13 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from .ingest import SUPPORTED  # noqa: E402
+from .answer.generative import public_name  # noqa: E402
+from .indexing import BuildReport  # noqa: E402
+from .ingest import SUPPORTED, load_paths  # noqa: E402
 from .qa import NewsQA  # noqa: E402
+from .question import MAX_QUESTION_CHARS, message_text  # noqa: E402
 from .store import StoreError  # noqa: E402
-from .question import message_text  # noqa: E402
-from .types import Answer, Citation  # noqa: E402
+from .types import Answer, Article, Citation, Problem  # noqa: E402
 
 EXAMPLES = [
     "Why did the US sanction Turkey?",
@@ -37,6 +51,24 @@ EXAMPLES = [
 ]
 MAX_FILES = 20
 MAX_FILE_MB = 10
+# Inputs a browser sends, bounded for clients that send anything: a long chat in the page holds
+# about 2 x 100 messages of under 2,000 characters each; the date pickers send YYYY-MM-DD.
+MAX_HISTORY_MESSAGES = 400
+MAX_HISTORY_CHARS = 1_000_000
+MAX_SOURCES = 200
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Each uploading session holds a copy of the index (37 MB for the demo index) until it expires.
+MAX_SESSION_COPIES = 50
+ALLOW_WRITES_VARIABLE = "NEWSQA_ALLOW_WRITES"
+TOKEN_VARIABLE = "NEWSQA_OPERATOR_TOKEN"
+MIN_TOKEN_CHARS = 16  # a token a visitor could guess in the time a server runs is no token
+_ID_BATCH = 500  # ids per SQL query (under SQLite's limit on parameters)
+UPLOAD_NOTE = ("Articles you add are for this session only: other visitors do not see them, and an article "
+               "already in the index is never replaced.")
+UPLOAD_NOTE_WRITES = ("Articles you add are for this session only, unless you give the operator token: then "
+                      "they go into the index every visitor reads. An article already in the index is never "
+                      "replaced.")
+log = logging.getLogger("newsqa.ui")
 CSS = """
 .nq-card {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; margin-bottom: 10px;}
 .nq-card .nq-num {font-weight: 700; margin-right: 4px;}
@@ -130,7 +162,7 @@ def stats_line(qa: NewsQA) -> str:
     info = qa.info()
     first, last = info["date_range"]
     dates = f", {first} to {last}" if first else ""
-    answerer = qa.settings.generation.answerer
+    answerer = public_name(qa.settings.generation)
     writer = f" · answers by {html.escape(answerer)}, verified" if answerer != "extractive" else ""
     return (f"{info['articles']:,} articles from {info['sources']} outlets{dates} · {info['chunks']:,} passages · "
             f"{html.escape(info['model'])}{writer}")
@@ -139,12 +171,23 @@ def stats_line(qa: NewsQA) -> str:
 # ------------------------------------------------------------------ the app
 
 
-class ChatApp:
-    """Handlers bound to one shared `NewsQA`; each browser session may hold its own overlay copy."""
+class UploadRefused(Exception):
+    """An upload that adds nothing; the message is its upload report."""
 
-    def __init__(self, qa: NewsQA) -> None:
+
+class ChatApp:
+    """Handlers bound to one shared `NewsQA`; each session that uploads holds its own overlay copy of it."""
+
+    def __init__(self, qa: NewsQA, allow_writes: bool = False, operator_token: str = "") -> None:
+        if allow_writes and len(operator_token) < MIN_TOKEN_CHARS:
+            raise ValueError(f"writing to the shared index from the chat needs an operator token of at least "
+                             f"{MIN_TOKEN_CHARS} characters in {TOKEN_VARIABLE}; make one with "
+                             "python -c 'import secrets; print(secrets.token_urlsafe())'")
         self.qa = qa
-        self.read_only = not os.access(qa.index_dir, os.W_OK)
+        self.allow_writes = allow_writes
+        self._token = operator_token.encode("utf-8", "surrogateescape")  # as os.environ decoded it
+        self._copies: set[Path] = set()  # the sessions' overlay copies on disk
+        self._copies_lock = threading.Lock()
 
     def session_qa(self, overlay: NewsQA | None) -> NewsQA:
         return overlay or self.qa
@@ -157,16 +200,19 @@ class ChatApp:
 
     def respond(self, message: str, history: list[dict[str, Any]], date_from: str | None, date_to: str | None,
                 sources: list[str] | None, overlay: NewsQA | None) -> Iterator[tuple[Any, ...]]:
+        try:
+            earlier = _conversation(history)
+        except ValueError as exc:  # not a conversation this page could have sent: start afresh
+            yield [{"role": "assistant", "content": f"⚠️ {_escape_text(str(exc))}"}], citations_html(None), ""
+            return
         history = list(history or [])
-        history.append({"role": "user", "content": _escape_text(message or "")})
+        history.append({"role": "user", "content": _escape_text(_shown(message))})
         history.append({"role": "assistant", "content": "Searching the articles…"})
         yield history, "<div class='nq-empty'>Searching the articles…</div>", ""
-        filters = {"date_from": date_from or "", "date_to": date_to or "", "sources": sources or ()}
-        earlier = [{"role": m["role"], "content": html.unescape(message_text(m.get("content")))}
-                   for m in history[:-2]]
         answer, draft = None, ""
         try:
-            for event in self.session_qa(overlay).ask_stream(message or "", history=earlier, filters=filters):
+            filters = _filters(date_from, date_to, sources)
+            for event in self.session_qa(overlay).ask_stream(message, history=earlier, filters=filters):
                 if isinstance(event, Answer):
                     answer = event
                     continue
@@ -202,27 +248,182 @@ class ChatApp:
 
     def upload(self, files: list[str] | None, overlay: NewsQA | None,
                progress: gr.Progress = gr.Progress()) -> tuple[str, NewsQA | None, Any, str]:  # noqa: B008
-        paths = [str(f) for f in files or []]
-        if not paths:
-            return "No files.", overlay, gr.skip(), gr.skip()
-        if len(paths) > MAX_FILES:
-            return f"Too many files: {len(paths)}; upload at most {MAX_FILES} at a time.", overlay, gr.skip(), gr.skip()
-        too_big = [Path(p).name for p in paths if os.path.getsize(p) > MAX_FILE_MB * 1024 * 1024]
-        if too_big:
-            return (f"Over {MAX_FILE_MB} MB, not added: {', '.join(too_big)}.", overlay, gr.skip(), gr.skip())
-        if self.read_only and overlay is None:
-            progress(0, desc="Copying the index for this session")
-            overlay = NewsQA.open(_copy_index(self.qa.index_dir), settings=self.qa.settings)
-        qa = self.session_qa(overlay)
-        progress(0, desc="Reading files")
-        report = qa.add(paths, on_progress=lambda done, total: progress((done, total), desc="Embedding"))
+        """Files into this session's overlay (see `_upload`)."""
+        return self._upload(files, overlay, None, progress)
+
+    def operator_upload(self, files: list[str] | None, overlay: NewsQA | None, token: str | None,
+                        progress: gr.Progress = gr.Progress()) -> tuple[str, NewsQA | None, Any, str]:  # noqa: B008
+        """With writes allowed: files into the shared index when `token` is the operator's, else as `upload`."""
+        return self._upload(files, overlay, token, progress)
+
+    def _upload(self, files: object, overlay: NewsQA | None, token: object,
+                progress: gr.Progress) -> tuple[str, NewsQA | None, Any, str]:
+        """Files into this session's overlay, or with the operator token (writes allowed) into the shared index.
+        No record replaces an article of the shared index: one with the id of such an article is skipped."""
+        try:
+            paths = _upload_paths(files)
+            shared = self._writes_shared(token)
+            progress(0, desc="Reading files")
+            articles, problems = self._fresh_articles(paths)
+            if shared:
+                qa = self.qa
+            elif articles:
+                qa = overlay = self._session_index(overlay, progress)
+            else:  # nothing to add: no copy is made
+                qa = overlay or self.qa
+        except UploadRefused as exc:
+            return str(exc), overlay, gr.skip(), gr.skip()
+        try:
+            report = qa.add(articles, on_progress=lambda done, total: progress((done, total), desc="Embedding")) \
+                if articles else BuildReport()
+        except (StoreError, OSError) as exc:
+            log.warning("upload to %s failed: %s", qa.index_dir, exc)
+            return "Nothing was added: the server could not write the index (its log says why).", overlay, \
+                gr.skip(), gr.skip()
+        report.problems[:0] = problems
         lines = [f"Added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
                  f"duplicates {report.duplicates}, skipped {report.skipped}; "
                  f"{report.chunks} passages embedded in {report.seconds:.1f} s."]
         lines += [f"Skipped {_display(str(p))}" for p in report.problems]
-        if overlay is not None:
-            lines.append("This index is read-only here: the new articles are kept for this session only.")
+        if report.added or report.updated:
+            lines.append("Written to the shared index: every visitor now reads these articles." if shared else
+                         "Kept for this session only: other visitors do not see these articles.")
         return "\n".join(lines), overlay, gr.update(choices=qa.sources()), stats_line(qa)
+
+    def _writes_shared(self, token: object) -> bool:
+        """True when writes are allowed and the operator's token came with the upload; a wrong one refuses it."""
+        if not self.allow_writes or token is None or token == "":
+            return False
+        given = token.encode("utf-8", "replace") if isinstance(token, str) else b""
+        if not hmac.compare_digest(given, self._token):
+            raise UploadRefused("Wrong operator token: nothing was added. Leave the token empty to add the files "
+                                "for this session only.")
+        return True
+
+    def _fresh_articles(self, paths: list[str]) -> tuple[list[Article], list[Problem]]:
+        """The uploaded articles, less those whose id the shared index holds (an upload never replaces one);
+        and what was skipped, why."""
+        ingested = load_paths(paths)
+        taken = _existing_ids(self.qa, [a.id for a in ingested.articles])
+        refused = [Problem(a.origin or a.id, f"id {a.id!r} already exists in the index; an upload never replaces "
+                                             "an article") for a in ingested.articles if a.id in taken]
+        return [a for a in ingested.articles if a.id not in taken], [*ingested.problems, *refused]
+
+    def _session_index(self, overlay: NewsQA | None, progress: gr.Progress) -> NewsQA:
+        """This session's own copy of the shared index, made on its first upload."""
+        if overlay is not None:
+            return overlay
+        with self._copies_lock:
+            if len(self._copies) >= MAX_SESSION_COPIES:
+                raise UploadRefused("Too many visitors are adding articles at the moment: nothing was added. "
+                                    "Try again later.")
+            progress(0, desc="Copying the index for this session")
+            copy = _copy_index(self.qa.index_dir)
+            self._copies.add(copy)
+        return NewsQA.open(copy, settings=self.qa.settings)
+
+    def drop_overlay(self, overlay: NewsQA | None) -> None:
+        """Gradio calls this when a session expires: its copy of the index would otherwise stay on disk for good."""
+        if overlay is None:
+            return
+        with self._copies_lock:
+            if overlay.index_dir not in self._copies:
+                return
+            self._copies.discard(overlay.index_dir)
+        shutil.rmtree(overlay.index_dir.parent, ignore_errors=True)
+
+    def drop_all(self) -> None:
+        """Every session's copy, when the app stops: Gradio drops a session's state only when it expires."""
+        with self._copies_lock:
+            copies, self._copies = self._copies, set()
+        for copy in copies:
+            shutil.rmtree(copy.parent, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ checking what a client sends
+
+
+def _conversation(history: object) -> list[dict[str, str]]:
+    """The chat so far as plain messages, or ValueError for anything the page does not send."""
+    refused = ValueError(f"This conversation cannot be continued (at most {MAX_HISTORY_MESSAGES} messages of "
+                         "text); press Clear to start a new one.")
+    if history is None:
+        return []
+    if not isinstance(history, list) or len(history) > MAX_HISTORY_MESSAGES:
+        raise refused
+    messages, chars = [], 0
+    for message in history:
+        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
+            raise refused
+        try:
+            text = html.unescape(message_text(message.get("content")))
+        except RecursionError:
+            raise refused from None
+        chars += len(text)
+        if chars > MAX_HISTORY_CHARS:
+            raise refused
+        messages.append({"role": message["role"], "content": text})
+    return messages
+
+
+def _shown(message: object) -> str:
+    """The question as the chat echoes it: text, and no longer than a question may be."""
+    text = message if isinstance(message, str) else ""
+    return text if len(text) <= MAX_QUESTION_CHARS else text[:MAX_QUESTION_CHARS] + "…"
+
+
+def _filters(date_from: object, date_to: object, sources: object) -> dict[str, Any]:
+    if sources is not None and (not isinstance(sources, list) or len(sources) > MAX_SOURCES
+                                or not all(isinstance(s, str) for s in sources)):
+        raise ValueError(f"the outlets filter takes at most {MAX_SOURCES} outlet names")
+    return {"date_from": _date(date_from, "Published from"), "date_to": _date(date_to, "Published to"),
+            "sources": sources or ()}
+
+
+def _date(value: object, label: str) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str) and DATE.fullmatch(value.strip()):
+        return value.strip()
+    shown = repr(value)[:40]
+    raise ValueError(f"'{label}' takes a date like 2017-03-29, not {shown}")
+
+
+def _upload_paths(files: object) -> list[str]:
+    """The uploaded files' paths, or UploadRefused saying what is wrong with the upload."""
+    if files is None or files == []:
+        raise UploadRefused("No files.")
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        raise UploadRefused("Nothing was added: upload files.")
+    if len(files) > MAX_FILES:
+        raise UploadRefused(f"Too many files: {len(files)}; upload at most {MAX_FILES} at a time.")
+    not_files = [Path(p).name for p in files if not os.path.isfile(p)]
+    if not_files:
+        raise UploadRefused(f"Not files, not added: {', '.join(not_files)}.")
+    too_big = [Path(p).name for p in files if os.path.getsize(p) > MAX_FILE_MB * 1024 * 1024]
+    if too_big:
+        raise UploadRefused(f"Over {MAX_FILE_MB} MB, not added: {', '.join(too_big)}.")
+    return files
+
+
+def _existing_ids(qa: NewsQA, ids: list[str]) -> set[str]:
+    """Which of `ids` the index holds."""
+    found: set[str] = set()
+    for start in range(0, len(ids), _ID_BATCH):
+        batch = ids[start:start + _ID_BATCH]
+        marks = ",".join("?" * len(batch))
+        found.update(row[0] for row in qa.reader.db.execute(f"SELECT id FROM articles WHERE id IN ({marks})", batch))
+    return found
+
+
+def writes_allowed(value: str | None) -> bool:
+    """NEWSQA_ALLOW_WRITES: 1, true, yes or on allow the chat to write the shared index (with the token)."""
+    setting = (value or "").strip().lower()
+    if setting in ("", "0", "false", "no", "off"):
+        return False
+    if setting in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{ALLOW_WRITES_VARIABLE}={value!r}: use 1 to allow writes to the shared index, or 0")
 
 
 def _sentences_of(text: str) -> list[str]:
@@ -242,11 +443,6 @@ def _display(problem: str) -> str:
     return Path(problem.split(":", 1)[0]).name + (":" + problem.split(":", 1)[1] if ":" in problem else "")
 
 
-def _drop_overlay(overlay: NewsQA | None) -> None:
-    """Gradio calls this when a session expires: its copy of the index would otherwise stay on disk for good."""
-    if overlay is not None and overlay.index_dir.parent.name.startswith("newsqa-session-"):
-        shutil.rmtree(overlay.index_dir.parent, ignore_errors=True)
-
 
 def _copy_index(index_dir: Path) -> Path:
     """A writable copy: copytree keeps permission bits, and a read-only index would give a read-only copy."""
@@ -257,10 +453,13 @@ def _copy_index(index_dir: Path) -> Path:
     return target
 
 
-def create_app(qa: NewsQA) -> gr.Blocks:
-    app = ChatApp(qa)
+
+def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "") -> gr.Blocks:
+    """The chat. With `allow_writes`, an upload that comes with `operator_token` goes into the shared index."""
+    app = ChatApp(qa, allow_writes, operator_token)
+    atexit.register(app.drop_all)
     with gr.Blocks(title="newsqa: ask the news") as demo:
-        overlay = gr.State(None, delete_callback=_drop_overlay)
+        overlay = gr.State(None, delete_callback=app.drop_overlay)
         gr.Markdown("## newsqa · ask questions of the news, every sentence cited")
         stats = gr.Markdown(stats_line(qa), elem_id="nq-stats")
         with gr.Row():
@@ -283,6 +482,9 @@ def create_app(qa: NewsQA) -> gr.Blocks:
                     date_to = gr.DateTime(label="Published to", include_time=False, type="string")
                     sources = gr.Dropdown(qa.sources(), multiselect=True, label="Outlets", elem_id="nq-sources")
                 with gr.Accordion("Add articles", open=False):
+                    gr.Markdown(UPLOAD_NOTE_WRITES if allow_writes else UPLOAD_NOTE, elem_id="nq-upload-note")
+                    token = [gr.Textbox(label="Operator token", type="password", elem_id="nq-token",
+                                        placeholder="empty: for this session only")] if allow_writes else []
                     files = gr.File(file_count="multiple", file_types=list(SUPPORTED), elem_id="nq-upload",
                                     label=f"Articles ({', '.join(SUPPORTED)}; up to {MAX_FILES} files, "
                                           f"{MAX_FILE_MB} MB each)")
@@ -302,7 +504,8 @@ def create_app(qa: NewsQA) -> gr.Blocks:
         clear.click(lambda: ([], citations_html(None), ""), None, [chat, cards, question], api_visibility="private")
         chat.clear(lambda: citations_html(None), None, cards, api_visibility="private")  # the chat's own trash icon
         demo.load(app.refresh, None, [stats, sources], api_visibility="private")
-        files.upload(app.upload, [files, overlay], [upload_status, overlay, sources, stats],
+        files.upload(app.operator_upload if allow_writes else app.upload, [files, overlay, *token],
+                     [upload_status, overlay, sources, stats],
                      api_visibility="private", concurrency_id="upload", concurrency_limit=1)
         api_question.submit(app.api_ask, api_question, api_answer, api_name="ask",
                             concurrency_id="ask", concurrency_limit=4)
@@ -311,12 +514,16 @@ def create_app(qa: NewsQA) -> gr.Blocks:
 
 
 def launch(index_dir: str | os.PathLike[str], answerer: str | None = None, answer_model: str | None = None,
-           **kwargs: Any) -> None:
+           allow_writes: bool = False, **kwargs: Any) -> None:
     """Open the index and serve the chat (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are honoured).
-    `answerer` and `answer_model` choose a generative answerer (see `NewsQA.open`)."""
+    `answerer` and `answer_model` choose a generative answerer (see `NewsQA.open`). Uploads write the shared
+    index only when `allow_writes` (or NEWSQA_ALLOW_WRITES=1) and with the token in NEWSQA_OPERATOR_TOKEN."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        allow_writes = allow_writes or writes_allowed(os.environ.get(ALLOW_WRITES_VARIABLE))
         qa = NewsQA.open(index_dir, answerer=answerer, answer_model=answer_model)
+        demo = create_app(qa, allow_writes, os.environ.get(TOKEN_VARIABLE, ""))
     except (StoreError, ValueError) as exc:
         raise SystemExit(f"newsqa: {exc}") from None
     qa.embedder  # noqa: B018 - load the model before the first visitor, not during their question
-    create_app(qa).launch(theme=THEME, css=CSS, max_file_size=f"{MAX_FILE_MB}mb", show_error=False, **kwargs)
+    demo.launch(theme=THEME, css=CSS, max_file_size=f"{MAX_FILE_MB}mb", show_error=False, **kwargs)

@@ -9,23 +9,29 @@ The model's answer is replaced by the extractive one, saying why in
 `Answer.answerer` and `Answer.notice`, when the model fails (server down, slow,
 HTTP error, garbled response), when no sentence survives verification, or when
 it says the articles do not cover the question while the extractive answerer
-finds an answer.
+finds an answer. Answers name the answerer by `public_name` (its kind and model, never a
+server's address or a local path) and summarize a failure; the detail goes to the log.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import traceback
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..config import ANSWERERS, GenerationSettings, Settings
 from ..embedding import Embedder
+from ..redact import mask
 from ..store import Reader
 from ..types import Answer, Hit
 from .prompt import PromptTooLong, conversation, fit
 from .verify import verify
 
 Event = str | Answer  # what ask_stream yields: draft text, then the final Answer
+log = logging.getLogger("newsqa.answer")
 
 
 class GenerationError(Exception):
@@ -35,7 +41,7 @@ class GenerationError(Exception):
 class ChatModel(Protocol):
     """What the answerer needs of a model: its name, how many prompt tokens it takes, and a text stream."""
 
-    name: str  # the answerer setting, e.g. "openai:http://localhost:11434/v1"
+    name: str  # its public name, e.g. "openai (llama3.2)" (see public_name)
     budget: int  # tokens a prompt may use (the context less the room kept for the answer)
 
     def count(self, messages: list[dict[str, str]]) -> int: ...
@@ -53,6 +59,24 @@ def check_answerer(answerer: str) -> str:
     raise ValueError(f"unknown answerer {answerer!r}; use one of: {', '.join(ANSWERERS)}")
 
 
+def public_name(generation: GenerationSettings) -> str:
+    """The answerer as answers name it: "openai (<model>)" or "transformers (<model>)". Never the server's
+    URL (it may carry user:password) nor a local model's folder."""
+    kind, _, target = generation.answerer.partition(":")
+    if kind == "openai":
+        return f"openai ({generation.model or 'default'})"
+    if kind == "transformers":
+        local = target.startswith(("/", ".", "~")) or Path(target).exists()
+        return f"transformers ({Path(target).name if local else target})"
+    return generation.answerer
+
+
+def logged_failure(name: str, summary: str, exc: BaseException) -> str:
+    """`summary` for the answer; the exception's detail and traceback for the log, credentials masked."""
+    log.warning("%s %s: %s", name, summary, mask("".join(traceback.format_exception(exc)).rstrip()))
+    return summary
+
+
 @functools.lru_cache(maxsize=2)
 def load_chat_model(generation: GenerationSettings) -> ChatModel:
     """The model a generative answerer setting names (loaded once per settings: a local model takes seconds)."""
@@ -66,7 +90,8 @@ def load_chat_model(generation: GenerationSettings) -> ChatModel:
     try:
         return LocalModel(target, generation)
     except Exception as exc:  # any loading failure becomes the reader's message
-        raise GenerationError(f"could not be loaded: {exc}") from exc
+        summary = f"could not be loaded ({type(exc).__name__})"
+        raise GenerationError(logged_failure(public_name(generation), summary, exc)) from exc
 
 
 class GenerativeAnswerer:
@@ -74,7 +99,7 @@ class GenerativeAnswerer:
 
     def __init__(self, settings: Settings, reader: Reader, embedder: Embedder) -> None:
         self.settings = settings
-        self.name = settings.generation.answerer
+        self.name = public_name(settings.generation)
         self.reader = reader
         self.embedder = embedder
 
@@ -98,7 +123,7 @@ class GenerativeAnswerer:
             yield self._fallback(extractive(), str(exc))
             return
         except Exception as exc:  # noqa: BLE001 - a model's failure must not break the question
-            yield self._fallback(extractive(), f"failed: {type(exc).__name__}: {exc}")
+            yield self._fallback(extractive(), logged_failure(self.name, f"failed ({type(exc).__name__})", exc))
             return
         generated = "".join(pieces)
         lap("generate")

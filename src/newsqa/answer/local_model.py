@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..config import GenerationSettings
-from .generative import GenerationError
+from .generative import GenerationError, logged_failure, public_name
 
 
 class LocalModel:
@@ -21,7 +21,7 @@ class LocalModel:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        self.name = f"transformers:{target}"
+        self.name = public_name(settings)
         self.settings = settings
         self.tokenizer = AutoTokenizer.from_pretrained(target)
         if not self.tokenizer.chat_template:
@@ -64,7 +64,7 @@ class LocalModel:
         yield from streamer
         thread.join()
         if errors:
-            raise GenerationError(f"failed: {type(errors[0]).__name__}: {errors[0]}")
+            raise GenerationError(logged_failure(self.name, f"failed ({type(errors[0]).__name__})", errors[0]))
 
     def _encode(self, messages: list[dict[str, str]]) -> Any:
         if not self._system_role:
