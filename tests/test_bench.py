@@ -27,11 +27,6 @@ def test_answers_benchmark(small_index: Path, tmp_path: Path) -> None:
     assert (tmp_path / "answers.md").read_text().count("|") > 20
 
 
-def test_calibration_sweep(small_index: Path, tmp_path: Path) -> None:
-    out = run("calibrate.py", "--index", str(small_index), "--questions", str(QUESTIONS), results=tmp_path)
-    assert "Recommended min_support:" in out and (tmp_path / "calibration.md").exists()
-
-
 def test_query_speed(small_index: Path, tmp_path: Path) -> None:
     out = run("speed.py", "query", "--index", str(small_index), "--questions", str(QUESTIONS), "--rounds", "1",
               results=tmp_path)

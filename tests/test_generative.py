@@ -277,7 +277,7 @@ def test_tiny_random_model_is_verified_away(index: Path, tiny_model: Path) -> No
 
 
 def test_transformers_prompt_is_counted_with_its_tokenizer(index: Path, tiny_model: Path) -> None:
-    from newsqa.answer.generative import load_chat_model
+    from newsqa.answer.chat import load_chat_model
 
     settings = Settings().with_answerer(f"transformers:{tiny_model}")
     generation = replace(settings.generation, context_tokens=700, max_new_tokens=100)

@@ -4,11 +4,13 @@ __version__ = "0.1.0"
 
 from .config import Settings, preset  # noqa: E402
 from .indexing import BuildReport  # noqa: E402
+from .answer.contract import Draft  # noqa: E402
 from .qa import NewsQA  # noqa: E402
+from .retrieve import Filters  # noqa: E402
 from .store import IndexIncompatible, IndexLocked, IndexNotFound, StoreError  # noqa: E402
-from .types import Article, Chunk, Hit, Problem, Span  # noqa: E402
+from .types import Answer, Article, Chunk, Citation, Hit, Problem, Span  # noqa: E402
 
 __all__ = [
-    "Article", "BuildReport", "Chunk", "Hit", "IndexIncompatible", "IndexLocked", "IndexNotFound",
-    "NewsQA", "Problem", "Settings", "Span", "StoreError", "preset", "__version__",
+    "Answer", "Article", "BuildReport", "Chunk", "Citation", "Draft", "Filters", "Hit", "IndexIncompatible",
+    "IndexLocked", "IndexNotFound", "NewsQA", "Problem", "Settings", "Span", "StoreError", "preset", "__version__",
 ]

@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 
 from . import indexing
-from .answer.compose import abstention, compose, human_date
+from .answer.chat import check_answerer
+from .answer.compose import human_date
+from .answer.contract import Answerer, Event, Request
 from .answer.extractive import ExtractiveAnswerer
-from .answer.generative import Event, GenerativeAnswerer, check_answerer
+from .answer.generative import GenerativeAnswerer
 from .chunking import Chunker
 from .config import Settings, preset
 from .embedding import Embedder, load_embedder
@@ -156,58 +158,50 @@ class NewsQA:
 
     def ask_stream(self, question: str, history: list[dict[str, Any]] | None = None,
                    filters: Filters | dict[str, Any] | None = None) -> Iterator[Event]:
-        """`ask`, as it happens: a generative answerer yields its draft text in `str` pieces as the
-        model writes it; the last item is always the verified `Answer` (the only item for the
-        extractive answerer). The draft is unchecked: show the final Answer in its place."""
+        """`ask`, as it happens: a generative answerer yields `Draft` pieces (text) as the model
+        writes them; the last item is always the `Answer` (the only item for the extractive
+        answerer). A draft is unchecked: show the final Answer in its place."""
         clock = _Clock()
         question = validate(question)
         filters = Filters.of(filters)
         reader = self.reader  # one generation for the whole answer, even if a write lands meanwhile
         query = retrieval_query(question, history)
-        stats = reader.stats()
-        if not stats["articles"]:
+        if not reader.stats()["articles"]:
             yield Answer(question, "The index is empty: add articles first (newsqa build PATH).",
                          abstained=True, query=query)
             return
+        extractive = ExtractiveAnswerer(reader, self.embedder, self.settings.answer)
+        request = self._request(question, history, query, filters, reader, extractive, clock)
+        answerer: Answerer = extractive
+        if self.settings.generation.answerer != "extractive":
+            answerer = GenerativeAnswerer(self.settings, reader, self.embedder, extractive)
+        yield from answerer.stream(request)
+
+    def _request(self, question: str, history: list[dict[str, Any]] | None, query: str, filters: Filters,
+                 reader: Reader, extractive: ExtractiveAnswerer, clock: _Clock) -> Request:
+        """Retrieval, narrowed to the period and outlets the question names, and the extractive
+        choice over it: what every answerer is handed."""
         named = self.named_filters(question, reader)
-        embedder, settings = self.embedder, self.settings
-        query_vector = embedder.encode([query])[0]
+        query_vector = self.embedder.encode([query])[0]
         clock.lap("embed")
-        retriever = Retriever(reader, embedder, settings.retrieval)
-        answerer = ExtractiveAnswerer(reader, embedder, settings.answer)
+        retriever = Retriever(reader, self.embedder, self.settings.retrieval)
         searched = filters.merged(named) if named else filters
         hits = self.evidence(query, query_vector, searched, retriever=retriever)
         clock.lap("retrieve")
-        chosen = answerer.choose(question, query, query_vector, hits)
+        choice = extractive.choose(question, query, query_vector, hits)
         notice = ""
-        if not chosen and named and named.date_to:
+        if not choice.sentences and named and named.date_to:
             # News of a period can come out long after it (inquiries, trials, reviews): if nothing
             # published in or just after the period answers, articles published later may.
             later = filters.merged(replace(named, date_to=""))
             later_hits = self.evidence(query, query_vector, later, retriever=retriever)
-            later_chosen = answerer.choose(question, query, query_vector, later_hits)
-            if later_chosen:
-                searched, hits, chosen = later, later_hits, later_chosen
+            later_choice = extractive.choose(question, query, query_vector, later_hits)
+            if later_choice.sentences:
+                searched, hits, choice = later, later_hits, later_choice
                 notice = (f"Nothing published in the period the question names ({_period_label(named)}) "
                           "answers it; this answer comes from articles published later.")
-
-        def extractive() -> Answer:
-            if chosen:
-                text, citations = compose(chosen, reader)
-            else:
-                text, citations = abstention(hits, _period_label(named)), []
-            clock.lap("answer")
-            return Answer(question, text, citations, abstained=not chosen, notice=notice)
-
-        if settings.generation.answerer == "extractive":
-            events: Iterable[Event] = [extractive()]
-        else:
-            events = GenerativeAnswerer(settings, reader, embedder).stream(question, history, hits, extractive,
-                                                                            clock.lap)
-        for event in events:
-            if isinstance(event, Answer):
-                event.passages, event.timings, event.query, event.filters = hits, clock.laps, query, asdict(searched)
-            yield event
+        return Request(question, history, query, hits, searched, choice, period=_period_label(named), notice=notice,
+                       lap=clock.lap, timings=clock.laps)
 
     def named_filters(self, question: str, reader: Reader | None = None) -> Filters | None:
         """The period ("in March 2017") and the outlets ("according to TASS") a question names."""

@@ -128,6 +128,7 @@ class Answer:
     generated: str = ""  # what a generative model wrote, before verification
     unsupported: list[Unsupported] = field(default_factory=list)  # generated sentences removed, with why
     notice: str = ""  # for the reader: why a fallback happened, or how many sentences were removed
+    confidence: float | None = None  # the extractive model's chance that the articles answer (None: not judged)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,4 +139,5 @@ class Answer:
             "query": self.query, "filters": self.filters, "answerer": self.answerer,
             "generated": self.generated, "unsupported": [u.to_dict() for u in self.unsupported],
             "removed": len(self.unsupported), "notice": self.notice,
+            "confidence": None if self.confidence is None else round(self.confidence, 3),
         }

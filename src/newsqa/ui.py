@@ -35,7 +35,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from .answer.generative import public_name  # noqa: E402
+from .answer.chat import public_name  # noqa: E402
 from .indexing import BuildReport  # noqa: E402
 from .ingest import SUPPORTED, load_paths  # noqa: E402
 from .qa import NewsQA  # noqa: E402

@@ -15,7 +15,9 @@ from __future__ import annotations
 import math
 import re
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +26,9 @@ from ..embedding import Embedder
 from ..lexical import term_set, terms, words
 from ..question import named_terms, question_parts
 from ..store import Reader
-from ..types import Hit
-from .compose import Candidate, passage_sentences
+from ..types import Answer, Hit
+from .compose import Candidate, abstention, compose, passage_sentences
+from .contract import Choice, Event, Request
 from .features import (SENTENCE_CHEAP, AnswerModels, has_new_number, length_feature, new_names_feature, position_feature,
                        restatement, typed_new)
 
@@ -184,23 +187,43 @@ class ExtractiveAnswerer:
         self._texts: dict[str, str] = {}  # article texts of the current candidates
         self._idf: dict[str, float] = {}  # the query's terms, weighted by rarity
 
-    def choose(self, question: str, query: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Candidate]:
-        """The sentences that answer, best first; empty when none answers well enough. Each part
-        of a compound question is answered on its own, and the answer holds what was found."""
+    def stream(self, request: Request) -> Iterator[Event]:
+        yield self.answer(request)
+
+    def answer(self, request: Request, **given: Any) -> Answer:
+        """The request's chosen sentences, composed and cited, or the abstention naming the closest
+        articles. `given` fields (a generative answerer's fallback: who, why, what it wrote) go into
+        the same Answer."""
+        choice = request.choice
+        if choice.sentences:
+            text, citations = compose(choice.sentences, self.reader)
+        else:
+            text, citations = abstention(request.hits, request.period), []
+        request.lap("answer")
+        return request.answer(text, citations, abstained=not choice.sentences, confidence=choice.confidence,
+                              **given)
+
+    def choose(self, question: str, query: str, query_vector: np.ndarray, hits: list[Hit]) -> Choice:
+        """The sentences that answer, best first, and the chance that the articles answer at all;
+        no sentences when they do not. Each part of a compound question is answered on its own,
+        and the answer holds what was found."""
         sentences = self.candidates(query, hits)
         parts = question_parts(question)
         if len(parts) == 1:
             return self._select(self.analyse(question, query, query_vector, sentences, hits),
                                 self.settings.max_sentences)
         chosen: list[Candidate] = []
+        confidence: list[float] = []
         share = max(1, self.settings.max_sentences // len(parts))
         for part, vector in zip(parts, self.embedder.encode(parts)):
             # each part scores its own copies of the sentences, read once
-            analysis = self.analyse(part, query, vector, [replace(c) for c in sentences], hits)
-            for c in self._select(analysis, share):
+            choice = self._select(self.analyse(part, query, vector, [replace(c) for c in sentences], hits), share)
+            if choice.sentences:
+                confidence.append(choice.confidence)
+            for c in choice.sentences:
                 if all((c.hit.article_id, c.position) != (o.hit.article_id, o.position) for o in chosen):
                     chosen.append(c)
-        return chosen
+        return Choice(chosen, min(confidence, default=0.0))
 
     def candidates(self, query: str, hits: list[Hit]) -> list[Candidate]:
         """Every sentence of the best articles and of the other passages (the answer, a reason or
@@ -234,15 +257,17 @@ class ExtractiveAnswerer:
         analysis.asked = self._question_features(analysis, hits)
         return analysis
 
-    def _select(self, analysis: Analysis, max_sentences: int) -> list[Candidate]:
+    def _select(self, analysis: Analysis, max_sentences: int) -> Choice:
         """The best sentence with the answer's form, and the few that add to it; nothing when the
         answerable model says the articles do not answer."""
         shortlist, settings = analysis.shortlist, self.settings
         best = next((c for c in shortlist if has_answer_form(analysis.kind, analysis.question, c.text)), None)
         if best is None or analysis.asked is None:
-            return []
-        if float(self.models.answerable.probability(analysis.asked[None, :])[0]) < self.models.threshold:
-            return []
+            return Choice()
+        confidence = float(self.models.answerable.probability(analysis.asked[None, :])[0])
+        if confidence < self.models.threshold or (settings.names_required and not self._coverage(
+                best.hit.article_id, named_terms(analysis.question))):
+            return Choice(confidence=confidence)  # unsure, or about none of the names the question asks about
         chosen = [best]
         for c in shortlist:
             if c is best:
@@ -255,7 +280,7 @@ class ExtractiveAnswerer:
             if any(float(c.vector @ o.vector) > settings.duplicate_similarity for o in chosen):
                 continue  # says again what a chosen sentence says (often another outlet's copy)
             chosen.append(c)
-        return chosen
+        return Choice(chosen, confidence)
 
     def _cheap_features(self, kind: str, question: str, candidates: list[Candidate]) -> np.ndarray:
         idf = self._idf
@@ -292,10 +317,11 @@ class ExtractiveAnswerer:
                 "typed_new": float(typed_new(kind, question_terms, c.text, strong)),
                 "new_names": new_names_feature(question_terms, c.text),
                 "new_number": float(has_new_number(question_terms, c.text)),
-                "restate": restate, "lead": float(c.position == 0), "position": position_feature(c.position),
+                "lead": float(c.position == 0), "position": position_feature(c.position),
                 "length": length_feature(c.text), "coverage": coverage[c.hit.article_id],
                 "why_how": float(group == "why_how"), "entity": float(group == "entity"),
                 "restate_why_how": restate * (group == "why_how"), "restate_entity": restate * (group == "entity"),
+                "restate_other": restate * (group == ""),
                 "near_why_how": near * (group == "why_how"), "cue_why_how": float(strong) * (group == "why_how"),
             }
             row[:] = [values[name] for name in SENTENCE_CHEAP]

@@ -41,8 +41,8 @@ _NEW_NAMES_CAP = 3
 
 SENTENCE_CHEAP = (
     "lexical", "own_lexical", "article_lexical", "prev_lexical", "next_lexical", "anchor_near", "hit_rank",
-    "article_rank", "cue_strong", "cue_weak", "form", "typed_new", "new_names", "new_number", "restate", "lead",
-    "position", "length", "coverage", "why_how", "entity", "restate_why_how", "restate_entity", "near_why_how",
+    "article_rank", "cue_strong", "cue_weak", "form", "typed_new", "new_names", "new_number", "lead", "position",
+    "length", "coverage", "why_how", "entity", "restate_why_how", "restate_entity", "restate_other", "near_why_how",
     "cue_why_how",
 )
 SENTENCE_FULL = (*SENTENCE_CHEAP, "meaning", "article_meaning", "meaning_gap")

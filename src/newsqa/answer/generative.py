@@ -15,141 +15,69 @@ server's address or a local path) and summarize a failure; the detail goes to th
 
 from __future__ import annotations
 
-import functools
-import logging
-import traceback
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Iterator
 
-from ..config import ANSWERERS, GenerationSettings, Settings
+from ..config import Settings
 from ..embedding import Embedder
-from ..redact import mask
 from ..store import Reader
-from ..types import Answer, Hit
+from ..types import Answer
+from .chat import GenerationError, load_chat_model, logged_failure, public_name
+from .contract import Draft, Event, Request
+from .extractive import ExtractiveAnswerer
 from .prompt import PromptTooLong, conversation, fit
 from .verify import verify
-
-Event = str | Answer  # what ask_stream yields: draft text, then the final Answer
-log = logging.getLogger("newsqa.answer")
-
-
-class GenerationError(Exception):
-    """The model gave no usable answer. The message completes "<answerer> ...", e.g. "did not answer within 30 s"."""
-
-
-class ChatModel(Protocol):
-    """What the answerer needs of a model: its name, how many prompt tokens it takes, and a text stream."""
-
-    name: str  # its public name, e.g. "openai (llama3.2)" (see public_name)
-    budget: int  # tokens a prompt may use (the context less the room kept for the answer)
-
-    def count(self, messages: list[dict[str, str]]) -> int: ...
-
-    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
-        """The answer as it is generated; raises GenerationError."""
-        ...
-
-
-def check_answerer(answerer: str) -> str:
-    """The answerer setting, or ValueError naming the accepted forms."""
-    kind, _, target = answerer.partition(":")
-    if answerer == "extractive" or (kind in ("transformers", "openai") and target.strip()):
-        return answerer
-    raise ValueError(f"unknown answerer {answerer!r}; use one of: {', '.join(ANSWERERS)}")
-
-
-def public_name(generation: GenerationSettings) -> str:
-    """The answerer as answers name it: "openai (<model>)" or "transformers (<model>)". Never the server's
-    URL (it may carry user:password) nor a local model's folder."""
-    kind, _, target = generation.answerer.partition(":")
-    if kind == "openai":
-        return f"openai ({generation.model or 'default'})"
-    if kind == "transformers":
-        local = target.startswith(("/", ".", "~")) or Path(target).exists()
-        return f"transformers ({Path(target).name if local else target})"
-    return generation.answerer
-
-
-def logged_failure(name: str, summary: str, exc: BaseException) -> str:
-    """`summary` for the answer; the exception's detail and traceback for the log, credentials masked."""
-    log.warning("%s %s: %s", name, summary, mask("".join(traceback.format_exception(exc)).rstrip()))
-    return summary
-
-
-@functools.lru_cache(maxsize=2)
-def load_chat_model(generation: GenerationSettings) -> ChatModel:
-    """The model a generative answerer setting names (loaded once per settings: a local model takes seconds)."""
-    kind, _, target = check_answerer(generation.answerer).partition(":")
-    if kind == "openai":
-        from .openai_server import OpenAIServer
-
-        return OpenAIServer(target, generation)
-    from .local_model import LocalModel
-
-    try:
-        return LocalModel(target, generation)
-    except Exception as exc:  # any loading failure becomes the reader's message
-        summary = f"could not be loaded ({type(exc).__name__})"
-        raise GenerationError(logged_failure(public_name(generation), summary, exc)) from exc
 
 
 class GenerativeAnswerer:
     """Asks a chat model, streams its draft, verifies it, and falls back to the extractive answer."""
 
-    def __init__(self, settings: Settings, reader: Reader, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, reader: Reader, embedder: Embedder, extractive: ExtractiveAnswerer) -> None:
         self.settings = settings
         self.name = public_name(settings.generation)
         self.reader = reader
         self.embedder = embedder
+        self.extractive = extractive  # its answer stands in when the model's does not
 
-    def stream(self, question: str, history: Sequence[dict[str, Any]] | None, hits: list[Hit],
-               extractive: Callable[[], Answer], lap: Callable[[str], None]) -> Iterator[Event]:
-        """Draft pieces, then the final Answer (see the module docstring). `extractive` makes the
-        fallback answer; `lap(stage)` records timings."""
-        if not hits:
-            yield extractive()  # nothing to give the model: the extractive abstention says so
+    def stream(self, request: Request) -> Iterator[Event]:
+        """Draft pieces, then the final Answer (see the module docstring)."""
+        if not request.hits:
+            yield self.extractive.answer(request)  # nothing to give the model: the extractive abstention says so
             return
         generation = self.settings.generation
         try:
             model = load_chat_model(generation)
-            prompt, sources = fit(question, conversation(history, generation.history_messages), hits,
-                                  self.settings.answer.max_sentences, model.count, model.budget)
+            prompt, sources = fit(request.question, conversation(request.history, generation.history_messages),
+                                  request.hits, self.settings.answer.max_sentences, model.count, model.budget)
             pieces: list[str] = []
             for piece in model.stream(prompt):
                 pieces.append(piece)
-                yield piece
+                yield Draft(piece)
         except (GenerationError, PromptTooLong) as exc:
-            yield self._fallback(extractive(), str(exc))
+            yield self._fallback(request, str(exc))
             return
         except Exception as exc:  # noqa: BLE001 - a model's failure must not break the question
-            yield self._fallback(extractive(), logged_failure(self.name, f"failed ({type(exc).__name__})", exc))
+            yield self._fallback(request, logged_failure(self.name, f"failed ({type(exc).__name__})", exc))
             return
         generated = "".join(pieces)
-        lap("generate")
+        request.lap("generate")
         verdict = verify(generated, sources, self.reader, self.embedder, generation.support_threshold)
-        lap("verify")
+        request.lap("verify")
         if verdict.kept:
             removed = len(verdict.unsupported)
             notice = (f"{removed} sentence{'s' if removed != 1 else ''} of the generated answer "
                       f"{'were' if removed != 1 else 'was'} removed: not supported by the cited articles."
                       if removed else "")
-            yield Answer(question, verdict.text, verdict.citations, answerer=self.name, generated=generated,
-                         unsupported=verdict.unsupported, notice=notice)
+            yield request.answer(verdict.text, verdict.citations, answerer=self.name, generated=generated,
+                                 unsupported=verdict.unsupported, notice=notice)
             return
-        fallback = extractive()
-        if verdict.declined and fallback.abstained:  # both agree the articles do not say
-            fallback.answerer, fallback.generated = self.name, generated
-            fallback.unsupported = [u for u in verdict.unsupported if u.reason != "says the articles do not cover it"]
-            yield fallback
+        if verdict.declined and not request.choice.sentences:  # both agree the articles do not say
+            yield self.extractive.answer(request, answerer=self.name, generated=generated, unsupported=[
+                u for u in verdict.unsupported if u.reason != "says the articles do not cover it"])
             return
         reason = ("said the articles do not cover it, but the extractive answerer found an answer"
                   if verdict.declined else "gave no supported sentence")
-        answer = self._fallback(fallback, reason)
-        answer.generated, answer.unsupported = generated, verdict.unsupported
-        yield answer
+        yield self._fallback(request, reason, generated=generated, unsupported=verdict.unsupported)
 
-    def _fallback(self, answer: Answer, reason: str) -> Answer:
-        answer.answerer = f"extractive (fallback: {self.name} {reason})"
-        answer.notice = f"{self.name} {reason}; this is the extractive answer."
-        return answer
+    def _fallback(self, request: Request, reason: str, **given: object) -> Answer:
+        return self.extractive.answer(request, answerer=f"extractive (fallback: {self.name} {reason})",
+                                      notice=f"{self.name} {reason}; this is the extractive answer.", **given)

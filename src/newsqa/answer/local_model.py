@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..config import GenerationSettings
-from .generative import GenerationError, logged_failure, public_name
+from .chat import GenerationError, logged_failure, public_name
 
 
 class LocalModel:

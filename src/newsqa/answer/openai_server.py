@@ -27,7 +27,7 @@ import httpx
 
 from ..config import GenerationSettings
 from ..redact import mask
-from .generative import GenerationError, public_name
+from .chat import GenerationError, public_name
 
 log = logging.getLogger("newsqa.answer")
 _MESSAGE_OVERHEAD = 8  # tokens a chat template adds around each message (role markers and the like)
