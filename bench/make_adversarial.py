@@ -6,7 +6,8 @@ applies to MIN_PER_CLASS of those chosen. Each
 chosen sentence gets the flips of every class whose rule applies (bench/flips.py), at most
 MAX_PER_CLASS per class. Faithful rewordings are not generated: they are written by hand in
 bench/data/faithful_by_hand.jsonl ({"source": "<article id>:<position>", "claim", "how"}), against
-the sources this script lists in bench/data/adversarial_sources.jsonl. Sources are split tune/test
+the sources this script lists in bench/data/adversarial_sources.jsonl (kept on later runs unless
+--reselect). Sources are split tune/test
 (TUNE_SHARE) by sentence, so no source sentence is in both.
 
 Run: python bench/make_adversarial.py --index index
@@ -78,13 +79,22 @@ def _applies(name: str, sentences: dict[str, list[str]], at: tuple[str, int]) ->
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", default="index")
+    parser.add_argument("--reselect", action="store_true",
+                        help="draw the source sentences again (the hand-written rewordings then need rewriting)")
     args = parser.parse_args()
     rng = random.Random(SEED)
     sentences = corpus(Reader(Path(args.index)))
-    chosen = choose(sentences, rng)
-    order = list(chosen)
-    rng.shuffle(order)
-    tune = set(order[:round(len(order) * TUNE_SHARE)])
+    listed = DATA / "adversarial_sources.jsonl"
+    if listed.exists() and not args.reselect:  # the hand-written rewordings are written against these
+        rows = [json.loads(line) for line in listed.read_text(encoding="utf-8").splitlines()]
+        chosen = [(r["article_id"], int(r["source"].rsplit(":", 1)[1])) for r in rows]
+        tune = {at for at, r in zip(chosen, rows) if r["split"] == "tune"}
+        rng = random.Random(SEED + 1)  # flips draw from their own stream when the sources are kept
+    else:
+        chosen = choose(sentences, rng)
+        order = list(chosen)
+        rng.shuffle(order)
+        tune = set(order[:round(len(order) * TUNE_SHARE)])
     DATA.mkdir(exist_ok=True)
     sources, items = [], []
     per_class = dict.fromkeys(CLASSES, 0)
@@ -100,13 +110,14 @@ def main() -> int:
                               "class": name, "faithful": False, "split": split})
     by_source = {s["source"]: s for s in sources}
     hand = DATA / "faithful_by_hand.jsonl"
-    if hand.exists():
-        for line in hand.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            src = by_source[row["source"]]
-            items.append({"claim": row["claim"], "article_id": src["article_id"], "source": row["source"],
-                          "sentence": src["sentence"], "class": f"faithful:{row['how']}", "faithful": True,
-                          "split": src["split"]})
+    rows = [json.loads(line) for line in hand.read_text(encoding="utf-8").splitlines()] if hand.exists() else []
+    faithful = {row["claim"] for row in rows}
+    items = [i for i in items if i["claim"] not in faithful]  # a rule's "flip" a person wrote as faithful is none
+    for row in rows:
+        src = by_source[row["source"]]
+        items.append({"claim": row["claim"], "article_id": src["article_id"], "source": row["source"],
+                      "sentence": src["sentence"], "class": f"faithful:{row['how']}", "faithful": True,
+                      "split": src["split"]})
     write_jsonl(DATA / "adversarial_sources.jsonl", sources)
     write_jsonl(DATA / "adversarial.jsonl", items)
     print(f"{len(sources)} source sentences; flips per class: {per_class}; "

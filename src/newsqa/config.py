@@ -87,7 +87,7 @@ class GenerationSettings:
     connect_timeout: float = 5.0
     stream: bool = True  # openai: ask for server-sent events
     device: str = "cpu"  # transformers: "cpu", "cuda", "mps"
-    support_threshold: float = 0.54  # cosine a generated sentence needs to its best cited sentence (bench/generative.py)
+    support_threshold: float = 0.5  # entailment a generated sentence needs from its cited article (bench/generative.py)
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ class GenerativeAnswerer:
             return
         generated = "".join(pieces)
         lap("generate")
-        verdict = verify(generated, sources, self.reader, self.embedder, generation.support_threshold)
+        verdict = verify(generated, sources, self.reader, generation.support_threshold)
         lap("verify")
         if verdict.kept:
             removed = len(verdict.unsupported)
