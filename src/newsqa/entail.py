@@ -36,6 +36,7 @@ from .lexical import STOPWORDS, fold, stem
 WEIGHTS = Path(__file__).resolve().parent / "data" / "entail_weights.json"
 
 _TOKEN = re.compile(r"[^\W_]+(?:[’'][^\W_]+)*|\d+(?:[.,]\d+)*")
+_BREAK = re.compile(r"[,;:()\[\]]|\s[-–—]+\s")
 SCOPE_TOKENS = 5  # a cue binds the next content words within this many tokens ("not the first time")
 SCOPE_WORDS = 2  # ... at most this many of them
 CUE_WINDOW = 8  # a cue before an aligned word, at most this many tokens back, binds it in the other text
@@ -50,12 +51,12 @@ NEGATION = frozenset((
     "refuse", "refusing", "declined", "declines", "decline", "denied", "denies", "deny", "failed", "fails", "fail",
     "unable", "rejected", "rejects", "reject"))
 HEDGES = frozenset((
-    "may", "might", "could", "would", "should", "likely", "unlikely", "possibly", "possible", "probably", "perhaps",
+    "may", "might", "could", "would", "should", "likely", "unlikely", "possibly", "probably", "perhaps",
     "expected", "expects", "expect", "plan", "plans", "planned", "planning", "intend", "intends", "intended",
     "hope", "hopes", "hoped", "hoping", "want", "wants", "wanted", "aim", "aims", "aimed", "seek", "seeks",
     "seeking", "sought", "consider", "considers", "considering", "weighing", "propose", "proposes", "proposed",
-    "proposal", "threaten", "threatens", "threatened", "reportedly", "allegedly", "alleged", "suspected", "if",
-    "whether", "potential", "potentially", "poised", "try", "tries", "tried", "trying", "attempt",
+    "proposal", "threaten", "threatens", "threatened", "reportedly", "allegedly", "alleged", "if",
+    "whether", "potentially", "poised", "try", "tries", "tried", "trying", "attempt",
     "attempted", "attempting", "urge", "urged", "urges", "promise", "promised", "promises", "pledge", "pledged",
     "vow", "vowed", "wish", "forecast", "predicted"))
 FUTURE = frozenset(("will", "shall", "going"))
@@ -89,7 +90,18 @@ _ANTONYM_PAIRS = (
     "maximum minimum", "long short", "fast slow", "heavy light", "hot cold", "dead alive", "sooner later",
     "above below", "over under", "inside outside", "domestic foreign", "military civilian", "left right",
     "withdraw deploy", "withdraw send", "suspend resume", "abandon pursue", "reject endorse", "veto sign",
+    "rose fell", "risen fallen", "rose dropped", "grew shrank", "grow shrink", "grew fell", "led trailed", "began ended",
 )
+# Words news rewording swaps freely, read as one: each group maps to the stem of its first word.
+_SYNONYM_GROUPS = (
+    "buy bought purchase acquire acquired", "say said state stated tell told", "begin began start started",
+    "big large huge", "help assist", "show indicate reveal", "company firm", "government administration",
+    "country nation", "hard difficult", "main major key", "rule ruling verdict", "death killing",
+    "kill killed", "die died dead", "talk talks negotiation negotiations", "quick fast rapid",
+    "aircraft plane planes jet jets", "car vehicle", "shop store", "arm weapon weapons", "almost nearly",
+    "about around roughly approximately", "over more", "rely depend", "fund finance", "cabinet government",
+)
+SYNONYMS = {stem(w): stem(group.split()[0]) for group in _SYNONYM_GROUPS for w in group.split()}
 CAUSE = re.compile(r"\b(?:because(?: of)?|due to|owing to|as a result of|in order to|so that|in response to|"
                    r"in protest|in a bid to|in an effort to|thanks to|caused by|led to|leading to|after|amid|since)\b",
                    re.IGNORECASE)
@@ -111,8 +123,10 @@ FEATURES = ("coverage", "unmatched_names", "polarity", "polarity_near", "hedge_d
 # regression, trained on rule-made pairs, weighs them too lightly to decide alone. A claim where one reaches its
 # level is not entailed, whatever the rest says: its probability is capped at VETO_CAP.
 VETOES = {"polarity": 1, "negations_added": 1, "antonym": 1, "outcome": 1, "quantifier_added": 1,
-          "hedge_dropped": 1, "names_reversed": 1, "cause_unsupported": 0.5}
+          "hedge_dropped": 1, "names_reversed": 1, "cause_unsupported": 0.6}
 VETO_CAP = 0.05
+MIN_COVERAGE = 0.6  # a claim with less of its words (names double) in the support is not entailed either:
+# "X because Y" scores well against the sentence that states Y otherwise
 
 
 @dataclass(frozen=True)
@@ -123,6 +137,7 @@ class Text:
     stems: tuple[str, ...]
     content: tuple[bool, ...]
     names: tuple[bool, ...]
+    clauses: tuple[int, ...]  # which clause (between commas, semicolons, dashes, brackets) each token is in
     passive: bool
     raw: str
 
@@ -136,9 +151,12 @@ class Text:
 
 @functools.lru_cache(maxsize=4096)
 def parse(text: str) -> Text:
-    raw = [m.group(0) for m in _TOKEN.finditer(text)]
-    tokens, stems, content, names = [], [], [], []
+    matches = list(_TOKEN.finditer(text))
+    raw = [m.group(0) for m in matches]
+    breaks = [m.start() for m in _BREAK.finditer(text)]
+    tokens, stems, content, names, clauses = [], [], [], [], []
     for i, word in enumerate(raw):
+        clause = sum(b < matches[i].start() for b in breaks)
         folded = fold(word).replace("’", "'")
         negated = folded.endswith("n't")
         if negated:  # "don't" -> "do" "not"
@@ -147,12 +165,15 @@ def parse(text: str) -> Text:
         if base == "only" and tokens and tokens[-1] == "not":  # "not only ... but also" negates nothing
             tokens[-1] = stems[-1] = "not-only"
         tokens.append(base)
-        stems.append(stem(base))
+        stems.append(SYNONYMS.get(stem(base), stem(base)))
         content.append(base not in _FUNCTION and (len(base) > 1 or base.isdigit()))
         names.append(word[:1].isupper() and i > 0 or word[:1].isdigit())
+        clauses.append(clause)
         if negated:
             tokens.append("not"), stems.append("not"), content.append(False), names.append(False)
-    return Text(tuple(tokens), tuple(stems), tuple(content), tuple(names), bool(_PASSIVE.search(text)), text)
+            clauses.append(clause)
+    return Text(tuple(tokens), tuple(stems), tuple(content), tuple(names), tuple(clauses),
+                bool(_PASSIVE.search(text)), text)
 
 
 def features(support: str, claim: str) -> np.ndarray:
@@ -188,8 +209,9 @@ def features(support: str, claim: str) -> np.ndarray:
 
 
 def _scope(text: Text, cue: int) -> list[int]:
-    """The content words a cue at token `cue` binds: the next SCOPE_WORDS within SCOPE_TOKENS tokens."""
-    out = [j for j in range(cue + 1, min(cue + 1 + SCOPE_TOKENS, len(text.tokens))) if text.content[j]]
+    """The content words a cue at token `cue` binds: the next SCOPE_WORDS within SCOPE_TOKENS tokens of its clause."""
+    out = [j for j in range(cue + 1, min(cue + 1 + SCOPE_TOKENS, len(text.tokens)))
+           if text.content[j] and text.clauses[j] == text.clauses[cue]]
     return out[:SCOPE_WORDS]
 
 
@@ -274,15 +296,21 @@ def probability(values: np.ndarray) -> float:
 
 def vetoed(values: np.ndarray) -> list[str]:
     """The VETOES features that reach their level."""
-    return [name for name, value in zip(FEATURES, values) if name in VETOES and value >= VETOES[name]]
+    found = [name for name, value in zip(FEATURES, values) if name in VETOES and value >= VETOES[name]]
+    return found + ["coverage"] if values[FEATURES.index("coverage")] < MIN_COVERAGE else found
+
+
+def judge(support: str, claim: str) -> tuple[float, float]:
+    """The probability that `support` entails `claim`, and the claim's coverage by it."""
+    values = features(support, claim)
+    p = probability(values)
+    return (min(p, VETO_CAP) if vetoed(values) else p), float(values[0])
 
 
 def entailment(support: str, claim: str) -> float:
     """The probability that `support` entails `claim` (0 to 1). Also usable to judge whether a sentence
     states what a question asks: pass the sentence as support and the question's statement as claim."""
-    values = features(support, claim)
-    p = probability(values)
-    return min(p, VETO_CAP) if vetoed(values) else p
+    return judge(support, claim)[0]
 
 
 _EXPLAINED = {
