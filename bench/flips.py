@@ -114,7 +114,8 @@ def role_swap(sentence: str, others: list[str], rng: random.Random) -> str | Non
     if len(distinct) < 2:
         return None
     (a_start, a_end, a), (b_start, b_end, b) = distinct[0], distinct[1]
-    if sentence[a_end:b_start].strip(" ,") in ("and", "or", "&", ""):  # "A and B" is "B and A": no flip
+    between = re.sub(r"\b(?:Mr|Mrs|Ms|Dr)\b\.?", "", sentence[a_end:b_start]).strip(" ,")
+    if between in ("and", "or", "&", ""):  # "A and B" is "B and A", "Mr A and Mr B" too: no flip
         return None
     return sentence[:a_start] + b + sentence[a_end:b_start] + a + sentence[b_end:]
 

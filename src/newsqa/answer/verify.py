@@ -191,7 +191,7 @@ def _support(claim: str, sentences: list[Candidate]) -> tuple[float, list[Candid
     """How strongly the best sentence (or, for a claim joining clauses, the best sentence of each clause)
     entails the claim, and those sentences."""
     whole, best = _best(claim, sentences)
-    parts = [p for p in _CONJUNCT.split(claim) if len(p.split()) >= 3]
+    parts = [] if CAUSE.search(claim) else [p for p in _CONJUNCT.split(claim) if len(p.split()) >= 3]
     if len(parts) < 2 or whole >= 0.5:
         return whole, best
     judged = [_best(part, sentences) for part in parts]
@@ -248,7 +248,8 @@ def facts(sentence: str, common: set[str]) -> tuple[list[str], list[str]]:
     names = []
     for i, word in enumerate(_WORD.findall(sentence)):
         folded = fold(word)
-        if not word[0].isupper() or folded in STOPWORDS or (i == 0 and folded in _OPENERS):
+        opener = i == 0 and (folded in _OPENERS or folded.endswith("ing"))  # "Moving to ...": not a name
+        if not word[0].isupper() or folded in STOPWORDS or opener:
             continue
         if folded in CALENDAR or folded not in common:
             names.append(word)
