@@ -43,7 +43,8 @@ _HEDGES = [(r"\bmay\b", "will"), (r"\bmight\b", "will"), (r"\bcould\b", "will"),
            (r"\bpossibly\b", "certainly"), (r"\bprobably\b", "certainly"), (r"\breportedly\b", "officially")]
 _OUTCOMES = [("threatened to", "went on to"), ("proposed", "passed"), ("was charged with", "was convicted of"),
              ("were charged with", "were convicted of"), ("accused of", "convicted of"), ("called for", "secured"),
-             ("sought", "won"), ("is seeking", "has secured"), ("are seeking", "have secured"), ("tried to", "managed to"),
+             ("sought", "won"), ("is seeking", "has secured"), ("are seeking", "have secured"),
+             ("tried to", "managed to"),
              ("attempted to", "managed to"), ("nominated", "confirmed"), ("suspected", "proven"), ("alleged", "proven"),
              ("promised to", "went on to"), ("pledged to", "went on to"), ("vowed to", "went on to"),
              ("offered to", "went on to"), ("asked", "ordered"), ("urged", "forced"), ("will", "has already"),
@@ -128,11 +129,7 @@ def antonym(sentence: str, others: list[str], rng: random.Random) -> str | None:
 
 
 def modality(sentence: str, others: list[str], rng: random.Random) -> str | None:
-    for pattern, new in _HEDGES:
-        out, n = re.subn(pattern, new, sentence, count=1)
-        if n:
-            return out
-    return None
+    return _first_substitution(sentence, _HEDGES)
 
 
 def outcome(sentence: str, others: list[str], rng: random.Random) -> str | None:
@@ -144,7 +141,12 @@ def outcome(sentence: str, others: list[str], rng: random.Random) -> str | None:
 
 
 def quantifier(sentence: str, others: list[str], rng: random.Random) -> str | None:
-    for pattern, new in _QUANTIFIERS:
+    return _first_substitution(sentence, _QUANTIFIERS)
+
+
+def _first_substitution(sentence: str, table: list[tuple[str, str]]) -> str | None:
+    """The sentence with the first pattern of `table` it matches replaced, once."""
+    for pattern, new in table:
         out, n = re.subn(pattern, new, sentence, count=1)
         if n:
             return out
@@ -153,7 +155,8 @@ def quantifier(sentence: str, others: list[str], rng: random.Random) -> str | No
 
 def wrong_cause(sentence: str, others: list[str], rng: random.Random) -> str | None:
     """The sentence's cause replaced by (or, without one, joined to) another sentence of its article."""
-    pool = [o for o in others if 6 <= len(o.split()) <= 30 and o != sentence and not o.startswith(("\"", "“"))]
+    pool = [o for o in others
+            if 6 <= len(o.split()) <= 30 and o != sentence and not o.startswith(("\"", "“"))]
     if not pool:
         return None
     other = rng.choice(pool).rstrip(".!?\"” ")

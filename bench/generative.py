@@ -261,7 +261,10 @@ ANSWER_SENTENCES = 5
 def passage_of(reader: Reader, article_id: str, sentence: str) -> Hit:
     """The chunk of the article that holds `sentence`, as a retrieved hit."""
     article = reader.article(article_id)
-    assert article is not None
+    if article is None or sentence not in article.text:
+        what = f"article {article_id!r}" if article is None else f"sentence {sentence[:60]!r}... of {article_id!r}"
+        raise SystemExit(f"{what} is not in the index {reader.dir}; build the set against it "
+                         f"(bench/make_adversarial.py --index) or pass --index")
     at = article.text.index(sentence)
     row = reader.db.execute("SELECT id, start, end FROM chunks WHERE article_id = ? AND start <= ? ORDER BY start DESC "
                             "LIMIT 1", (article_id, at)).fetchone()
@@ -357,7 +360,8 @@ def main() -> int:
     items = load_questions(args.questions)
     if args.adversarial:
         body = run_adversarial(args.index, Path(args.set), args.threshold)
-        name, title = "generative-adversarial", "Verification on the adversarial set: meaning flips and faithful rewordings"
+        name = "generative-adversarial"
+        title = "Verification on the adversarial set: meaning flips and faithful rewordings"
     elif args.calibrate:
         body = calibrate(NewsQA.open(args.index), items[0::2], args.min_kept)
         name, title = "generative-calibration", "Verification threshold calibration"

@@ -52,8 +52,7 @@ def drop_attribution(s: str, rng: random.Random) -> str | None:
 
 
 def first_clause(s: str, rng: random.Random) -> str | None:
-    m = re.search(r"^(\S+(?: \S+){5,}?),\s", s)
-    return m.group(1) + "." if m else None
+    return _cut(s, r"^(\S+(?: \S+){5,}?),\s")
 
 
 def move_leading(s: str, rng: random.Random) -> str | None:
@@ -83,7 +82,12 @@ def synonyms(s: str, rng: random.Random) -> str | None:
 
 
 def drop_tail(s: str, rng: random.Random) -> str | None:
-    m = re.search(r"^(\S+(?: \S+){6,}?) (?:in|on|at|with|for|from|during|over|near) ", s)
+    return _cut(s, r"^(\S+(?: \S+){6,}?) (?:in|on|at|with|for|from|during|over|near) ")
+
+
+def _cut(s: str, pattern: str) -> str | None:
+    """The sentence up to where `pattern`'s first group ends, as a sentence."""
+    m = re.search(pattern, s)
     return m.group(1) + "." if m else None
 
 

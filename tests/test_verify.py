@@ -4,6 +4,7 @@ faithful rewordings (reordered, passive, shortened, merged) are kept, from any s
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -154,3 +155,42 @@ def test_a_cause_from_another_sentence_is_not_supported_by_joining_them(harbour:
     claim = "Councillor Tom Reyes criticised Brandt because the council threatened to cancel the contract."
     verdict = verify(f"{claim} [1].", sources, harbour.reader, THRESHOLD)
     assert verdict.kept == 0 and "cause" in verdict.unsupported[0].reason
+
+
+def test_the_judge_weights_ship_in_the_package() -> None:
+    import tomllib
+
+    from conftest import ROOT
+
+    from newsqa.entail import WEIGHTS
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["newsqa"]
+    assert WEIGHTS.resolve() in {p.resolve() for pattern in patterns for p in (ROOT / "src" / "newsqa").glob(pattern)}
+
+
+def test_adversarial_benchmark_reports_each_class_and_faithful_removals(small_index: Path, tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    sentence = ("Earlier in December, Stoltenberg admitted that he regrets the sanctions against Turkey, which were "
+                "introduced by the United States due to the purchase of Russian S-400 by Ankara.")
+    rows = [("Earlier in December, Stoltenberg denied that he regrets the sanctions against Turkey.", "antonym"),
+            ("Stoltenberg said earlier in December that he regrets the sanctions against Turkey.", "faithful:reordered")]
+    article_id = NewsQA.open(small_index).search("Stoltenberg regrets the sanctions against Turkey", k=1)[0].article_id
+    items = [{"claim": claim, "article_id": article_id, "source": "s400:4", "sentence": sentence,
+              "class": kind, "faithful": kind.startswith("faithful"), "split": split}
+             for split in ("tune", "test") for claim, kind in rows]
+    data = tmp_path / "set.jsonl"
+    data.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NEWSQA_BENCH_RESULTS": str(tmp_path)}
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "generative.py"), "--adversarial", "--index",
+                           str(small_index), "--set", str(data)], capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| antonym | 1 | 1 | 1.000 |" in done.stdout
+    assert "| faithful (wrongly removed) | 1 | 0 | 0.000 |" in done.stdout
+    assert "ms per answer of 5 sentences" in done.stdout and "Threshold sweep" in done.stdout
+    assert (tmp_path / "generative-adversarial.md").exists()

@@ -91,7 +91,8 @@ _ANTONYM_PAIRS = (
     "maximum minimum", "long short", "fast slow", "heavy light", "hot cold", "dead alive", "sooner later",
     "above below", "over under", "inside outside", "domestic foreign", "military civilian", "left right",
     "withdraw deploy", "withdraw send", "suspend resume", "abandon pursue", "reject endorse", "veto sign",
-    "rose fell", "risen fallen", "rose dropped", "grew shrank", "grow shrink", "grew fell", "led trailed", "began ended",
+    "rose fell", "risen fallen", "rose dropped", "grew shrank", "grow shrink", "grew fell", "led trailed",
+    "began ended",
 )
 # Words news rewording swaps freely, read as one: each group maps to the stem of its first word.
 _SYNONYM_GROUPS = (
@@ -115,7 +116,7 @@ IRREGULAR = dict(pair.split(":") for pair in (
 # Prefixes that negate a word: "unaware" is "not aware", "non-citizens" "not citizens".
 _NEGATING_PREFIXES = ("non", "un", "in", "im", "il", "ir", "dis")
 CAUSE = re.compile(r"\b(?:because(?: of)?|due to|owing to|as a result of|in order to|so that|in response to|"
-                   r"in protest|in a bid to|in an effort to|thanks to|caused by|led to|leading to)\b",  # not "after", "since": time
+                   r"in protest|in a bid to|in an effort to|thanks to|caused by|led to|leading to)\b",  # "after": a time
                    re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[,;:]|\b(?:but|while|and)\b")
 _PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)\b[^,.;]{0,30}?\bby\b", re.IGNORECASE)
@@ -179,7 +180,7 @@ def parse(text: str) -> Text:
     tokens, stems, content, names, capital, clauses = [], [], [], [], [], []
     for i, word in enumerate(raw):
         clause = bisect.bisect_left(breaks, matches[i].start())
-        folded = word.lower() if word.isascii() else fold(word).replace("’", "'")  # fold() goes character by character
+        folded = word.lower() if word.isascii() else fold(word).replace("’", "'")  # fold(): slow, per character
         negated = folded.endswith("n't")
         if negated:  # "don't" -> "do" "not"
             folded = folded[:-3]
@@ -362,15 +363,24 @@ def _slot(text: Text, i: int) -> int | None:
 
 
 def _cause_unsupported(s: Text, claim: str) -> float:
-    """Share of the content words of the claim's cause or purpose clause that the support lacks."""
+    """Share of the content words of the claim's cause or purpose clause that the support lacks, or of the
+    clause it explains, whichever is more: the support must state both, bound ("X because Y" is not supported
+    by a sentence stating Y about something else)."""
     m = CAUSE.search(claim)
     if not m:
         return 0.0
     rest = claim[m.end():]
     end = _CLAUSE_END.search(rest)
-    clause = parse(rest[:end.start()] if end and end.start() > 10 else rest)
-    words = [clause.stems[i] for i, ok in enumerate(clause.content) if ok]
-    return sum(w not in s.where for w in words) / len(words) if words else 0.0
+    before = claim[:m.start()]
+    start = max((b.end() for b in _BREAK.finditer(before)), default=0)
+    return max(_missing(s, rest[:end.start()] if end and end.start() > 10 else rest), _missing(s, before[start:]))
+
+
+def _missing(s: Text, words: str) -> float:
+    """Share of the content words of `words` that the support lacks."""
+    clause = parse(words)
+    stems = [clause.stems[i] for i, ok in enumerate(clause.content) if ok]
+    return sum(w not in s.where for w in stems) / len(stems) if stems else 0.0
 
 
 @functools.lru_cache(maxsize=1)
