@@ -18,10 +18,12 @@ The generative answerer (openai: pointed at that server) answers each question; 
 removed when it is in Answer.unsupported. Questions the extractive answerer abstains on get only
 uncited and invented sentences.
 
---calibrate sweeps the meaning threshold (GenerationSettings.support_threshold) instead, on the odd
+--calibrate sweeps the entailment threshold (GenerationSettings.support_threshold) instead, on the odd
 questions (q01, q03, ...): for each threshold, the share of supported sentences whose best cited
-sentence is that close (kept) and of uncited and invented ones that are not (removed: number and
-name changes keep the meaning and are the fact check's to catch). The recommendation is the best
+sentence entails them that strongly (kept) and of uncited and invented ones that it does not (removed:
+number and name changes are the fact check's to catch). A restated question's score is the share of
+its words its best sentence holds (verify.QUESTION_COVERAGE). The setting itself is tuned with
+--adversarial, which holds meaning flips; the replay has none. The recommendation is the best
 balanced accuracy among thresholds that keep at least --min-kept of the supported sentences (ties go
 to the lower threshold). The replay reports the even questions, held out from calibration, apart.
 
