@@ -28,7 +28,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from scripted_server import Reply, ScriptedServer
 
 QUESTION = "Why did the US sanction Turkey?"
-S1 = "The United States imposed sanctions on Turkey because Ankara bought the Russian S-400 air defense system"
+# Entailed by the article, which says "due to the purchase of Russian S-400 by Ankara" (verification checks each word:
+# "the Russian S-400 air defense system" takes "air defense" from another sentence and is removed)
+S1 = "The United States imposed sanctions on Turkey because Ankara bought the Russian S-400"
 S2 = "Washington imposed the sanctions on December 14"
 FAITHFUL = S1 + " [{n}]. " + S2 + " [{n}]."
 
@@ -105,7 +107,7 @@ def test_invented_number_removes_that_sentence(index: Path, server: ScriptedServ
     assert answer.answerer == "openai (m)"
     assert "S-400" in answer.text and "December 19" not in answer.text
     assert [u.text for u in answer.unsupported] == ["Washington imposed the sanctions on December 19."]
-    assert "19 not in the cited text" in answer.unsupported[0].reason
+    assert "a number the support lacks" in answer.unsupported[0].reason  # "19": not what the article states
     assert "1 sentence of the generated answer was removed" in answer.notice
     quotes_are_exact(qa, answer)
 
@@ -126,7 +128,7 @@ def test_marker_to_a_passage_not_given(index: Path, server: ScriptedServer, samp
     server.script(f"{S1} [{sample}][9]. {S2} [12].")
     answer = qa.ask(QUESTION)
     assert "[9]" not in answer.text and "[12]" not in answer.text
-    assert "Ankara bought the Russian S-400 air defense system. [1]" in answer.text  # [9] dropped, sentence kept
+    assert "Ankara bought the Russian S-400. [1]" in answer.text  # [9] dropped, sentence kept
     assert [u.reason for u in answer.unsupported] == ["cites [12], which the model was not given"]
 
 

@@ -174,7 +174,7 @@ class NewsQA:
         request = self._request(question, history, query, filters, reader, extractive, clock)
         answerer: Answerer = extractive
         if self.settings.generation.answerer != "extractive":
-            answerer = GenerativeAnswerer(self.settings, reader, self.embedder, extractive)
+            answerer = GenerativeAnswerer(self.settings, reader, extractive)
         yield from answerer.stream(request)
 
     def _request(self, question: str, history: list[dict[str, Any]] | None, query: str, filters: Filters,

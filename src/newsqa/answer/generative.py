@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..config import Settings
-from ..embedding import Embedder
 from ..store import Reader
 from ..types import Answer
 from .chat import GenerationError, load_chat_model, logged_failure, public_name
@@ -31,11 +30,10 @@ from .verify import verify
 class GenerativeAnswerer:
     """Asks a chat model, streams its draft, verifies it, and falls back to the extractive answer."""
 
-    def __init__(self, settings: Settings, reader: Reader, embedder: Embedder, extractive: ExtractiveAnswerer) -> None:
+    def __init__(self, settings: Settings, reader: Reader, extractive: ExtractiveAnswerer) -> None:
         self.settings = settings
         self.name = public_name(settings.generation)
         self.reader = reader
-        self.embedder = embedder
         self.extractive = extractive  # its answer stands in when the model's does not
 
     def stream(self, request: Request) -> Iterator[Event]:
@@ -60,7 +58,7 @@ class GenerativeAnswerer:
             return
         generated = "".join(pieces)
         request.lap("generate")
-        verdict = verify(generated, sources, self.reader, self.embedder, generation.support_threshold)
+        verdict = verify(generated, sources, self.reader, generation.support_threshold)
         request.lap("verify")
         if verdict.kept:
             removed = len(verdict.unsupported)
