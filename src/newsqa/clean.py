@@ -125,7 +125,7 @@ _HUFFPOST_BLURBS = (
 PATTERNS: tuple[Pattern, ...] = (
     # Al Jazeera: links to other stories and videos inside the text.
     _p("READ MORE: <headline>", r"\bREAD MORE\s*(?::-?|-)\s*", span=_story_link_span),
-    _p("WATCH: <headline>", r"(?<=[.!?\"'] )WATCH:-?\s*", span=_story_link_span),
+    _p("WATCH: <headline>", r"(?:^|(?<=[.!?\"'] ))WATCH:-?\s*", re.M, span=_story_link_span),
     # Embedded tweets and Instagram posts: the image link, the t.co link and the signature line.
     _p("pic.twitter.com link", r"\s*\bpic\.twitter\.com/\w+"),
     _p("t.co link", r"\s*\bhttps?://t\.co/\w+", replacement=" "),
