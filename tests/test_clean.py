@@ -76,6 +76,11 @@ CASES = [
         "Vats of rice wine fill the warehouses. Photos by Richard Whiddington / China daily One reaction has been a "
         "rice wine alcopop.",
         "Vats of rice wine fill the warehouses.\nOne reaction has been a rice wine alcopop.", id="photo-credit"),
+    pytest.param(
+        "A worker checks a furnace in Luoyang, Henan province. Huang Zhengwei / For China Daily After a reduction of "
+        "33 million tons, output rose.",
+        "A worker checks a furnace in Luoyang, Henan province.\nAfter a reduction of 33 million tons, output rose.",
+        id="china-daily-caption-credit"),
 ]
 
 
@@ -99,6 +104,8 @@ PROSE = [
     "The account @rtenews posted the video on March 24, 2017 after the crash.",
     "Visitors can learn more at the museum's website.",
     "Police said 12 people were arrested (AP).",
+    "When China Daily met her recently, she was calm.",
+    "Provided to China Daily readers, the survey drew 5,000 replies.",
 ]
 
 

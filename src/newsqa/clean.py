@@ -52,7 +52,7 @@ Thus Traditionally Ultimately Under Unfortunately Unlike Until Upon Using Voters
 Within Writing Yesterday Yet""".split())
 # A headline does not end on a comma or on one of these words ("... Turkish analysts told Al Jazeera that while
 # the "positive" phone call ..."), so a sentence-opening word right after one is still inside a sentence.
-_NOT_HEADLINE_ENDS = frozenset("a an and as at but by for from in of on or that the to while with".split())
+_NOT_HEADLINE_ENDS = frozenset("a an and as at but by for from in of on or said that the to told while with".split())
 
 
 @dataclass(frozen=True)
@@ -159,9 +159,11 @@ PATTERNS: tuple[Pattern, ...] = (
     _p("China Daily page line \"(China Daily European Weekly ... page27)\"",
        r"\s*(?:\S+@chinadaily\.com\.cn\s*)?\(China Daily European Weekly [\d/]{8,10} ?page ?\d+\)"),
     _p("photo credit",
-       r"\s*(?:\(Credit: [^()\n]{1,80}\)|Photos? by [A-Z][\w .,;/-]{0,80}?/ (?:For )?China [Dd]aily"
-       r"|Photo credits? - [^.\n]{1,120}?Getty Images|Images courtesy of [A-Z][\w ,/&-]{0,80}?(?:Getty|Reuters)"
-       r"(?: Images)?|[A-Z][a-z]+ [A-Z][a-z]+ / Getty Images)"),
+       r"\s*(?:\(Credit: [^()\n]{1,80}\)|Photo credits? - [^.\n]{1,120}?Getty Images"
+       r"|Images courtesy of [A-Z][\w ,/&-]{0,80}(?:Getty|Reuters)(?: Images)?|[A-Z][a-z]+ [A-Z][a-z]+ / Getty Images)"),
+    _p("China Daily photo credit \"Name / For China Daily\"",
+       r"(?:(?<=^)|(?<=[.!?\"] ))(?:Photos? )?(?:(?:by [^/\n]{1,60}|(?:[A-Z][a-z]+ ){1,2})/ (?:For )?|Provided to )"
+       r"China [Dd]aily(?:; [^;/\n]{1,80}/ (?:For )?China [Dd]aily)*(?![ ,]*[a-z])", re.M),
     _p("Al Jazeera opinion disclaimer",
        r"\s*The views expressed in this article are the author" + _Q
        + r"s own and do not necessarily reflect Al Jazeera" + _Q + r"s editorial policy\."),
