@@ -153,3 +153,9 @@ def test_text_that_is_only_furniture_is_an_empty_article() -> None:
 
     with pytest.raises(SkipRecord, match="empty article text"):
         make_article({"text": "Media playback is not supported on this device"})
+
+
+def test_the_search_for_a_headline_end_stops_at_a_full_stop() -> None:
+    text = ("Crimes were said to be falling. READ MORE: Central American mothers search for their missing sons "
+            "Nationally, the picture is different. A 2016 report found more attacks.")
+    assert "Nationally, the picture is different. A 2016 report found more attacks." in clean_text(text)
