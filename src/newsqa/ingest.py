@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import yaml
 from dateutil import parser as dateparser
 
+from .clean import clean_text
 from .normalize import decode, normalize_field, normalize_text, text_hash
 from .types import Article, Problem
 
@@ -83,7 +84,7 @@ def load_paths(paths: Iterable[str | os.PathLike[str]], field_map: dict[str, str
 
 def make_article(record: dict[str, object], origin: str = "") -> Article:
     """The one place that decides an article's id, title, source and date."""
-    text = normalize_text(str(record.get("text") or ""))
+    text = clean_text(normalize_text(str(record.get("text") or "")))  # page furniture out: clean.py
     if not text:
         raise SkipRecord("empty article text")
     title = normalize_field(record.get("title"))
