@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from newsqa import NewsQA
-from newsqa.answer.extractive import is_boilerplate
+from newsqa.clean import is_boilerplate
 
 from conftest import DATA, SAMPLE
 

@@ -28,6 +28,7 @@ from .store import Reader, Writer, check_model, read_manifest
 from .types import Answer, Article, Hit, Problem
 
 PathLike = str | os.PathLike[str]
+_EXCLUDE_MARGIN = 3  # passages fetched beyond k per excluded article (at most 2 passages an article come back)
 
 
 class NewsQA:
@@ -211,11 +212,17 @@ class NewsQA:
             named = replace(named, sources=outlets)
         return named or None
 
-    def evidence(self, query: str, query_vector: np.ndarray, filters: Filters,
+    def evidence(self, query: str, query_vector: np.ndarray, filters: Filters, exclude: Iterable[str] = (),
                  retriever: Retriever | None = None) -> list[Hit]:
-        """The passages an answer is drawn from."""
+        """The passages an answer is drawn from. `exclude` leaves articles out (training makes
+        questions unanswerable this way: the same question with its gold articles gone)."""
         retriever = retriever or Retriever(self.reader, self.embedder, self.settings.retrieval)
-        return retriever.search(query, self.settings.answer.passages, filters, query_vector)
+        k = self.settings.answer.passages
+        exclude = set(exclude)
+        if not exclude:
+            return retriever.search(query, k, filters, query_vector)
+        hits = retriever.search(query, k + _EXCLUDE_MARGIN * len(exclude), filters, query_vector)
+        return [h for h in hits if h.article_id not in exclude][:k]
 
     def sources(self) -> list[str]:
         """The outlets in the index, most articles first (for filter menus)."""

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..clean import is_boilerplate
 from ..config import AnswerSettings
 from ..embedding import Embedder
 from ..lexical import term_set, terms, words
@@ -370,14 +371,6 @@ class ExtractiveAnswerer:
 
 
 _FOCUS_WINDOW = 2  # sentences on each side of the best one that count as "near" it
-
-
-_BOILERPLATE = re.compile(r"READ MORE:|pic\.twitter\.com|\(@\w+\) \w+ \d{1,2}, \d{4}|Facebook Twitter|Permalink http|"
-                          r"Share this with|Media playback is not supported", re.I)
-
-
-def is_boilerplate(sentence: str) -> bool:
-    return bool(_BOILERPLATE.search(sentence))
 
 
 def _cue_flags(kind: str, sentence: str) -> tuple[bool, bool]:
