@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--preset", choices=sorted(PRESETS), default="default", help="settings preset")
     build.add_argument("--backend", choices=BACKENDS, default=None,
                        help=f"how chunks are embedded (default {DEFAULT_BACKEND}; an existing index keeps its own)")
+    build.add_argument("--max-file-mb", type=float, metavar="MB",
+                       help="skip files larger than this, with the reason (default 20)")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(run=_build)
@@ -211,10 +213,11 @@ def _build(args: argparse.Namespace) -> int:
 
     try:
         field_map = parse_field_map(args.field_map)
+        settings = preset(args.preset).with_model(args.model).with_backend(args.backend)
+        settings = settings.with_max_file_mb(args.max_file_mb)
     except ValueError as exc:
         print(f"newsqa build: {exc}", file=sys.stderr)
         return 2
-    settings = preset(args.preset).with_model(args.model).with_backend(args.backend)
     report = NewsQA.build(args.paths, args.index, settings=settings, field_map=field_map,
                           progress=not args.quiet).last_report
     assert report is not None

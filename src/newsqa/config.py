@@ -26,6 +26,23 @@ class EmbeddingSettings:
 
 
 @dataclass(frozen=True)
+class IngestSettings:
+    # A larger file is skipped with its reason. 20 MB holds thousands of articles as JSON lines; one
+    # 50 MB text file took 3.3 GB and 25 min to build before ingestion was made to stream (and still
+    # takes minutes of embedding), so it must be asked for (bench/memory.py).
+    max_file_mb: float = 20.0
+
+    def __post_init__(self) -> None:
+        value = self.max_file_mb
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            raise ValueError(f"the file size limit must be a positive number of megabytes, not {value!r}")
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1_000_000)
+
+
+@dataclass(frozen=True)
 class ChunkSettings:
     max_tokens: int = 0  # 0: the model's own limit (all-MiniLM-L6-v2: 256 word pieces)
     target_tokens: int = 200  # a chunk closes once it holds this many tokens
@@ -93,6 +110,7 @@ class GenerationSettings:
 @dataclass(frozen=True)
 class Settings:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
@@ -104,8 +122,8 @@ class Settings:
 
     def manifest_dict(self) -> dict[str, Any]:
         """What an index records: all but `generation`, which belongs to whoever asks (and may
-        name a private server)."""
-        return {k: v for k, v in self.to_dict().items() if k != "generation"}
+        name a private server), and `ingest`, which says which files a build reads, not how it indexes."""
+        return {k: v for k, v in self.to_dict().items() if k not in ("generation", "ingest")}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
@@ -133,6 +151,10 @@ class Settings:
             return self
         return replace(self, embedding=replace(self.embedding, backend=backend))
 
+    def with_max_file_mb(self, megabytes: float | None) -> Settings:
+        if megabytes is None:
+            return self
+        return replace(self, ingest=IngestSettings(max_file_mb=megabytes))
 
     def with_answerer(self, answerer: str | None, model: str | None = None) -> Settings:
         """These settings with another answerer (and the model an OpenAI-compatible server should run)."""

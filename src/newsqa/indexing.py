@@ -16,7 +16,7 @@ from typing import Any
 from .chunking import Chunker
 from .embedding import Embedder
 from .normalize import dedupe_key, text_hash
-from .store import Writer
+from .store import ArticleRejected, Writer
 from .types import Article, Problem
 
 
@@ -35,6 +35,7 @@ class BuildReport:
     seconds: float = 0.0
     embed_seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # articles kept with a change (a clipped title, no date)
     total_articles: int = 0
     total_chunks: int = 0
 
@@ -50,7 +51,8 @@ class BuildReport:
         return {
             "files": self.files, "read": self.read, "added": self.added, "updated": self.updated,
             "unchanged": self.unchanged, "removed": self.removed, "duplicates": self.duplicates,
-            "skipped": self.skipped, "problems": [str(p) for p in self.problems], "chunks": self.chunks,
+            "skipped": self.skipped, "problems": [str(p) for p in self.problems],
+            "notes": [str(n) for n in self.notes], "chunks": self.chunks,
             "seconds": round(self.seconds, 3), "chunks_per_second": round(self.chunks_per_second, 1),
             "total_articles": self.total_articles, "total_chunks": self.total_chunks,
         }
@@ -64,6 +66,7 @@ class BuildReport:
             f"index now holds {self.total_articles} articles in {self.total_chunks} chunks",
         ]
         lines += [f"skipped {p}" for p in self.problems]
+        lines += [f"note {n}" for n in self.notes]
         return "\n".join(lines)
 
 
@@ -134,8 +137,22 @@ def apply(plan_: Plan, writer: Writer, chunker: Chunker, embedder: Embedder, rep
     started = time.perf_counter()
     vectors = embedder.encode(texts, progress=progress, on_progress=on_progress)
     report.embed_seconds = time.perf_counter() - started
-    row = 0
+    row, rejected = 0, 0
     for (article, digest, key), chunks in chunked:
-        writer.insert(article, digest, key, origin_file(article.origin), chunks, vectors[row:row + len(chunks)])
+        try:
+            writer.insert(article, digest, key, origin_file(article.origin), chunks, vectors[row:row + len(chunks)])
+        except ArticleRejected as exc:  # one article the database refuses: the rest of the run is still written
+            report.problems.append(Problem(article.origin or article.id, str(exc)))
+            rejected += len(chunks)
+            _uncount(article.id, plan_, report)
         row += len(chunks)
-    report.chunks = len(texts)
+    report.chunks = len(texts) - rejected
+
+
+def _uncount(article_id: str, plan_: Plan, report: BuildReport) -> None:
+    """Take a rejected article out of the counts: not added, or (its old version already deleted) removed."""
+    if article_id in plan_.delete:
+        report.updated -= 1
+        report.removed += 1
+    else:
+        report.added -= 1

@@ -100,6 +100,14 @@ class IndexIncompatible(StoreError):
     pass
 
 
+class ArticleRejected(StoreError):
+    """One article the database refused (a value SQLite cannot store); the rest of the write goes on."""
+
+
+# What a single article's values can make SQLite or FAISS raise; a full disk (OperationalError, OSError) is not one.
+_REJECTED = (sqlite3.IntegrityError, sqlite3.InterfaceError, UnicodeEncodeError, OverflowError, ValueError)
+
+
 @dataclass(frozen=True)
 class StoredArticle:
     """What the writer needs to know of an article already in the index."""
@@ -323,6 +331,25 @@ class Writer:
 
     def insert(self, article: Article, content_hash: str, dedupe_key: str, origin_file: str,
                chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Add one article; ArticleRejected (with nothing of it left behind) if its values cannot be stored."""
+        steps: list[int] = []  # the article's row, once inserted; then again once its keyword row is
+        try:
+            self._insert(article, content_hash, dedupe_key, origin_file, chunks, vectors, steps)
+        except _REJECTED as exc:
+            self._undo_insert(article, steps)
+            raise ArticleRejected(f"the index cannot store this article ({type(exc).__name__}: "
+                                  f"{str(exc)[:200]})") from exc
+
+    def _undo_insert(self, article: Article, steps: list[int]) -> None:
+        """Remove what a failed insert wrote (the generation has no journal to roll back)."""
+        if len(steps) > 1:
+            self.db.execute("INSERT INTO articles_fts(articles_fts, rowid, text) VALUES ('delete', ?, ?)",
+                            (steps[0], article.text))
+        if steps:
+            self.db.execute("DELETE FROM articles WHERE n = ?", (steps[0],))  # chunks and sentences cascade
+
+    def _insert(self, article: Article, content_hash: str, dedupe_key: str, origin_file: str,
+                chunks: Sequence[Chunk], vectors: np.ndarray, steps: list[int]) -> None:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         self.dirty = True
         cur = self.db.execute(
@@ -330,7 +357,9 @@ class Writer:
             "origin_file, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (article.id, article.title, article.source, article.url, article.published, article.text,
              content_hash, dedupe_key, article.origin, origin_file, now))
+        steps.append(cur.lastrowid)
         self.db.execute("INSERT INTO articles_fts(rowid, text) VALUES (?, ?)", (cur.lastrowid, article.text))
+        steps.append(cur.lastrowid)
         units = sorted({s for chunk in chunks for s in chunk.sentences}, key=lambda s: (s.start, s.end))
         self.db.executemany("INSERT INTO sentences VALUES (?,?,?,?)",
                             [(article.id, i, s.start, s.end) for i, s in enumerate(units)])

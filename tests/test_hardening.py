@@ -1,0 +1,187 @@
+"""Hostile input, damaged indexes and full disks (issue 13): each is skipped or refused with one clear line,
+and nothing else is lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsqa.ingest import FIELD_LIMITS, load_paths, make_article
+
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+ENV.pop("NEWSQA_INDEX", None)
+GOOD = "The harbour authority opened a second ferry terminal on Monday, doubling capacity."
+
+
+def newsqa(*args: object, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "newsqa.cli", *map(str, args)], cwd=cwd, env=ENV,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def alias_bomb(depth: int = 9) -> str:
+    """The issue's 600-byte front matter: each level lists the one before nine times, 9**9 strings in all."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, depth)]
+    return "---\n" + "\n".join(lines) + f"\ntitle: *a{depth - 1}\n---\n{GOOD}\n"
+
+
+def database(index: Path) -> Path:
+    return index / json.loads((index / "manifest.json").read_text(encoding="utf-8"))["files"]["database"]
+
+
+def rows(index: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(f"{database(index).as_uri()}?mode=ro", uri=True) as db:
+        return db.execute(sql).fetchall()
+
+
+# ---------------------------------------------------------------- bounded ingestion
+
+
+def test_yaml_alias_bomb_is_refused_with_its_reason(tmp_path: Path) -> None:
+    bomb = alias_bomb()
+    assert len(bomb.encode()) < 700
+    (tmp_path / "bomb.md").write_text(bomb, encoding="utf-8")
+    (tmp_path / "fine.md").write_text(f"---\ntitle: Ferries\n---\n{GOOD}\n", encoding="utf-8")
+    result = load_paths([tmp_path])
+    assert [a.title for a in result.articles] == ["Ferries"]
+    [problem] = result.problems
+    assert Path(problem.path).name == "bomb.md"
+    assert "front matter uses the YAML alias *a0" in problem.reason and "write the value out" in problem.reason
+
+
+def test_invalid_front_matter_date_drops_the_date_and_keeps_the_article(tmp_path: Path) -> None:
+    (tmp_path / "story.md").write_text(f"---\ntitle: Ferries\npublished: 2017-13-45\n---\n{GOOD}\n",
+                                       encoding="utf-8")
+    (tmp_path / "dated.md").write_text(f"---\ntitle: Dated\npublished: 2017-03-05\n---\nAnother {GOOD}\n",
+                                       encoding="utf-8")
+    result = load_paths([tmp_path])
+    by_title = {a.title: a for a in result.articles}
+    assert by_title["Ferries"].published == "" and by_title["Dated"].published == "2017-03-05"
+    assert result.problems == []
+    assert [(Path(n.path).name, n.reason) for n in result.notes] == [
+        ("story.md", "published '2017-13-45' is not a date; kept the article without one")]
+
+
+def test_every_field_is_cut_to_its_limit_and_the_cut_reported() -> None:
+    notes: list[str] = []
+    huge = "Headline " * 600_000  # 5.4 MB
+    article = make_article({"id": "x" * 5000, "title": huge, "source": "s" * 900, "url": "https://a.org/" + "p" * 3000,
+                            "published": "2017 " * 100, "text": GOOD}, notes=notes)
+    assert len(article.title) <= FIELD_LIMITS["title"] and article.title.startswith("Headline Headline")
+    assert len(article.id) == FIELD_LIMITS["id"] and article.id.startswith("xxx")
+    assert make_article({"id": "x" * 4999 + "y", "text": GOOD}).id != article.id  # still unique
+    assert len(article.source) <= FIELD_LIMITS["source"] and article.url == "" and article.published == ""
+    assert len(notes) == 5
+    assert any(n.startswith("title is 5,400,000 characters, over the limit of 300; kept the first 300") for n in notes)
+
+
+def test_lone_surrogates_in_records_become_replacement_characters(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text(json.dumps({"title": "Bad \ud800 half", "text": f"{GOOD} \udcff"}) + "\n",
+                                      encoding="utf-8")
+    [article] = load_paths([tmp_path / "a.jsonl"]).articles
+    assert article.title == "Bad \ufffd half" and article.text.endswith("\ufffd")
+    (article.title + article.text).encode("utf-8")  # storable
+
+
+def test_special_files_and_loops_are_reported_and_never_read(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.txt")  # reading it would wait forever for a writer
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")  # reading it would grow without bound
+    (tmp_path / "loop.txt").symlink_to(tmp_path / "loop.txt")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")  # no suffix: still a loop, not an unsupported type
+    (tmp_path / "elsewhere").symlink_to(tmp_path.parent)
+    (tmp_path / "ok.txt").write_text(GOOD, encoding="utf-8")
+    result = load_paths([tmp_path, tmp_path / "loop.txt"])
+    assert [a.text for a in result.articles] == [GOOD]
+    reasons = {(Path(p.path).name, p.reason) for p in result.problems}
+    assert reasons == {
+        ("pipe.txt", "cannot read the file (it is a FIFO (named pipe), not a regular file)"),
+        ("zero.txt", "cannot read the file (it is a character device, not a regular file)"),
+        ("loop.txt", "a symlink loop (the link leads back to itself); fix or remove the link"),
+        ("loop", "a symlink loop (the link leads back to itself); fix or remove the link"),
+        ("elsewhere", "a link to a folder, not followed; give the folder itself"),
+    }
+    assert sum(Path(p.path).name == "loop.txt" for p in result.problems) == 2  # in the folder and given by name
+
+
+def test_a_file_over_the_size_limit_is_skipped_with_how_to_raise_it(tmp_path: Path) -> None:
+    (tmp_path / "big.txt").write_text(GOOD + "\n" + "More words here. " * 70_000, encoding="utf-8")  # 1.2 MB
+    (tmp_path / "small.txt").write_text(GOOD, encoding="utf-8")
+    result = load_paths([tmp_path], max_file_bytes=1_000_000)
+    assert [a.text for a in result.articles] == [GOOD]
+    assert [str(p) for p in result.problems] == [
+        f"{tmp_path / 'big.txt'}: file is 1.2 MB, over the 1 MB limit per file; split it, or raise the limit "
+        "with --max-file-mb 2"]
+    assert len(load_paths([tmp_path], max_file_bytes=2_000_000).articles) == 2
+
+
+def test_file_size_limit_must_be_a_positive_number() -> None:
+    from newsqa.config import Settings
+
+    for bad in (0, -1, float("nan"), "20", True):
+        with pytest.raises(ValueError, match="file size limit must be a positive number of megabytes"):
+            Settings().with_max_file_mb(bad)  # type: ignore[arg-type]
+    assert Settings().with_max_file_mb(2.5).ingest.max_file_bytes == 2_500_000
+
+
+def test_build_of_a_hostile_folder_reports_each_file_and_indexes_the_good_ones(tmp_path: Path) -> None:
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    bad_name = os.path.join(os.fsencode(corpus), b"caf\xe9-\xff.txt")  # not UTF-8: Latin-1 and a stray byte
+    with open(bad_name, "wb") as file:
+        file.write(b"Cafe owners met the mayor about the winter terrace levy on Tuesday evening.")
+    (corpus / "bomb.md").write_text(alias_bomb(), encoding="utf-8")
+    os.mkfifo(corpus / "pipe.jsonl")
+    (corpus / "zero.txt").symlink_to("/dev/zero")
+    (corpus / "loop.csv").symlink_to(corpus / "loop.csv")
+    (corpus / "big.txt").write_text("Padding sentence for size. " * 50_000, encoding="utf-8")  # 1.35 MB
+    (corpus / "dates.md").write_text(f"---\ntitle: {'Long title ' * 500}\npublished: 2017-13-45\n---\n{GOOD}\n",
+                                     encoding="utf-8")
+    index = tmp_path / "index"
+    result = newsqa("build", corpus, "--index", index, "--quiet", "--json", "--max-file-mb", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    report = json.loads(result.stdout)
+    assert (report["added"], report["skipped"]) == (2, 5), report["problems"]
+    problems = "\n".join(report["problems"])
+    for name, reason in [("bomb.md", "YAML alias"), ("pipe.jsonl", "FIFO"), ("zero.txt", "character device"),
+                         ("loop.csv", "symlink loop"), ("big.txt", "over the 1 MB limit")]:
+        assert any(name in p and reason in p for p in report["problems"]), (name, problems)
+    assert any("dates.md: title is 5,499 characters" in n for n in report["notes"]), report["notes"]
+    assert any("dates.md: published '2017-13-45' is not a date" in n for n in report["notes"]), report["notes"]
+    stored = dict(rows(index, "SELECT origin, published FROM articles"))
+    assert stored == {f"{corpus}/caf\\xe9-\\xff.txt": "", f"{corpus}/dates.md": ""}
+    assert os.fsencode(str(corpus)) + b"/caf\xe9-\xff.txt" == os.fsencode(
+        next(o for o in stored if "caf" in o)).replace(b"\\xe9", b"\xe9").replace(b"\\xff", b"\xff")
+    again = newsqa("build", corpus, "--index", index, "--quiet", "--json", "--max-file-mb", "1", cwd=tmp_path)
+    assert json.loads(again.stdout)["unchanged"] == 2, again.stdout  # the escaped name matches itself next time
+
+
+def test_an_article_the_database_refuses_after_embedding_loses_nothing_else(tmp_path: Path, embedder) -> None:
+    from newsqa import indexing
+    from newsqa.chunking import Chunker
+    from newsqa.config import Settings
+    from newsqa.store import Writer
+    from newsqa.types import Article
+
+    model = {"name": embedder.name, "dimension": embedder.dimension, "max_tokens": embedder.max_tokens}
+    good = Article(text=GOOD, id="good", title="Ferries", origin="/in/good.txt")
+    bad = Article(text="A second, different article about trains.", id="bad", origin="/in/\udcff.txt")  # unstorable
+    report = indexing.BuildReport()
+    with Writer.begin(tmp_path / "index", model, Settings().manifest_dict()) as writer:
+        plan = indexing.plan([bad, good], writer, set(), report)
+        chunker = Chunker(embedder.tokenizer, embedder.max_tokens, Settings().chunking)
+        indexing.apply(plan, writer, chunker, embedder, report)
+    assert report.added == 1 and report.chunks == 1
+    [problem] = report.problems
+    assert problem.reason.startswith("the index cannot store this article (UnicodeEncodeError")
+    index = tmp_path / "index"
+    assert rows(index, "SELECT id FROM articles") == [("good",)]
+    assert rows(index, "SELECT COUNT(*) FROM chunks") == [(1,)]
+    assert rows(index, "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'trains'") == []
+
