@@ -185,3 +185,105 @@ def test_an_article_the_database_refuses_after_embedding_loses_nothing_else(tmp_
     assert rows(index, "SELECT COUNT(*) FROM chunks") == [(1,)]
     assert rows(index, "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'trains'") == []
 
+
+# ---------------------------------------------------------------- damaged indexes
+
+
+def _manifest(index: Path) -> dict:
+    return json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _set_manifest(index: Path, value: object) -> None:
+    (index / "manifest.json").write_text(json.dumps(value), encoding="utf-8")
+
+
+def _halve(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _files(index: Path) -> tuple[Path, Path]:
+    files = _manifest(index)["files"]
+    return index / files["database"], index / files["vectors"]
+
+
+# Each damage, and what its one line must say: the file it names and what to do.
+DAMAGE = {
+    "half a SQLite file": (lambda ix: _halve(_files(ix)[0]), "sqlite", "is cut short", "newsqa build"),
+    "an empty database": (lambda ix: _files(ix)[0].write_bytes(b""), "sqlite", "is empty", "newsqa build"),
+    "a garbage database": (lambda ix: _files(ix)[0].write_bytes(os.urandom(40_000)), "sqlite",
+                           "not an SQLite database", "newsqa build"),
+    "a deleted FAISS file": (lambda ix: _files(ix)[1].unlink(), "faiss", "is missing", "restore the FAISS file"),
+    "half a FAISS file": (lambda ix: _halve(_files(ix)[1]), "faiss", "is damaged", "restore the FAISS file"),
+    "a manifest that is a list": (lambda ix: _set_manifest(ix, [_manifest(ix)]), "manifest.json",
+                                  "a JSON list, not an object", "newsqa build"),
+    "a manifest without files": (lambda ix: _set_manifest(ix, {k: v for k, v in _manifest(ix).items()
+                                                               if k != "files"}),
+                                 "manifest.json", "lacks 'files'", "newsqa build"),
+    "a manifest naming /etc/passwd": (
+        lambda ix: _set_manifest(ix, {**_manifest(ix), "files": {**_manifest(ix)["files"],
+                                                                  "database": "../../../../etc/passwd"}}),
+        "manifest.json", "'../../../../etc/passwd', which is not a file name inside", "newsqa build"),
+    "a string format": (lambda ix: _set_manifest(ix, {**_manifest(ix), "format": "2"}), "manifest.json",
+                        "format is '2', not a whole number", "newsqa build"),
+}
+COMMANDS = {"info": ["info"], "ask": ["ask", "Who opened the ferry terminal?"], "search": ["search", "ferry"],
+            "serve": ["serve", "--port", "1"]}  # serve must fail before it binds a port
+
+
+@pytest.fixture(scope="module")
+def tiny_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from newsqa import NewsQA
+
+    from conftest import DATA
+
+    path = tmp_path_factory.mktemp("tiny") / "index"
+    NewsQA.build([DATA / "news"], path)
+    return path
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_index_is_one_line_naming_the_file_and_exit_2(tiny_index: Path, tmp_path: Path, damage: str,
+                                                                 command: str, capsys, monkeypatch) -> None:
+    import shutil
+
+    import newsqa.ui
+    from newsqa.cli import main
+
+    index = Path(shutil.copytree(tiny_index, tmp_path / "index"))
+    damage_it, file_kind, what, fix = DAMAGE[damage]
+    damage_it(index)
+
+    def server_started(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the server started on a damaged index")
+
+    monkeypatch.setattr(newsqa.ui, "launch", server_started)
+    code = main([*COMMANDS[command], "--index", str(index)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert "\n" not in err and err.startswith("newsqa: "), err
+    assert str(index) in err and file_kind in err and what in err and fix in err, err
+
+
+def test_a_damaged_index_is_one_line_from_a_real_process(tiny_index: Path, tmp_path: Path) -> None:
+    import shutil
+
+    index = Path(shutil.copytree(tiny_index, tmp_path / "index"))
+    _halve(_files(index)[0])
+    result = newsqa("ask", "Who opened the ferry terminal?", "--index", index, cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and "is cut short" in result.stderr, result.stderr
+
+
+def test_building_onto_a_damaged_index_says_so_and_leaves_it_alone(tiny_index: Path, tmp_path: Path) -> None:
+    import shutil
+
+    index = Path(shutil.copytree(tiny_index, tmp_path / "index"))
+    _halve(_files(index)[1])
+    before = sorted(p.name for p in index.iterdir())
+    (tmp_path / "new.txt").write_text(GOOD, encoding="utf-8")
+    result = newsqa("build", tmp_path / "new.txt", "--index", index, "--quiet", cwd=tmp_path)
+    assert result.returncode == 2 and "is damaged" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in index.iterdir()) == before
+

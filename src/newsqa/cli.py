@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -12,7 +13,7 @@ from dataclasses import replace
 from . import __version__
 from .config import BACKENDS, DEFAULT_BACKEND, PRESETS, Settings, preset
 from .ingest import parse_field_map
-from .store import StoreError
+from .store import IndexDamaged, StoreError
 
 DEFAULT_INDEX = "index"
 
@@ -25,9 +26,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.run(args)
+    except IndexDamaged as exc:
+        print(f"newsqa: {exc}", file=sys.stderr)
+        return 2
     except StoreError as exc:
         print(f"newsqa: {exc}", file=sys.stderr)
         return 1
+    except sqlite3.DatabaseError as exc:  # damage that opening the index could not see (a page in the middle)
+        print(f"newsqa: the index database in {getattr(args, 'index', '?')} is damaged ({exc}); rebuild the index "
+              "from your articles into a new directory (newsqa build PATH --index NEWDIR)", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
@@ -241,8 +249,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .qa import NewsQA
     from .ui import launch
 
+    NewsQA.open(args.index)  # a missing or damaged index is one line and exit code here, before the server starts
     launch(args.index, answerer=args.answerer, answer_model=args.model, server_name=args.host,
            server_port=args.port)
     return 0
