@@ -3,11 +3,14 @@ and nothing else is lost."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -287,3 +290,118 @@ def test_building_onto_a_damaged_index_says_so_and_leaves_it_alone(tiny_index: P
     assert result.returncode == 2 and "is damaged" in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in index.iterdir()) == before
 
+
+# ---------------------------------------------------------------- full disks
+
+
+@contextmanager
+def small_disk(path: Path, kilobytes: int) -> Iterator[Path]:
+    """A real tmpfs of that size mounted at `path` (root only; see test_full_disk_at_each_write_point otherwise)."""
+    path.mkdir()
+    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={kilobytes}k", "tmpfs", str(path)],
+                           capture_output=True, text=True)
+    if mount.returncode:
+        pytest.skip(f"cannot mount a tmpfs here ({mount.stderr.strip()}); the injected ENOSPC tests cover it")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "--lazy", str(path)], check=True)  # lazy: a test's reader may still hold a file
+
+
+def _snapshot(index: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(index.iterdir())}
+
+
+def _no_space(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _sqlite_full(*args: object, **kwargs: object) -> None:
+    exc = sqlite3.OperationalError("database or disk is full")
+    exc.sqlite_errorcode = 13  # SQLITE_FULL, as SQLite sets it
+    raise exc
+
+
+def _faiss_full(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("Error in faiss::FileIOWriter::FileIOWriter(const char*) at faiss/impl/io.cpp:98: Error: "
+                       "'f' failed: could not open vectors.faiss for writing: No space left on device")
+
+
+# Every write a build makes, in order, and the call that makes it (patched to fail as a full disk does).
+WRITE_POINTS = {
+    "the index folder": ("pathlib.Path.mkdir", _no_space),
+    "the lock file": ("newsqa.store.FileLock.acquire", _no_space),
+    "opening the writer": ("newsqa.store.Writer._open_vectors", _no_space),  # after the database copy exists
+    "an article's rows": ("newsqa.store.Writer._insert", _sqlite_full),
+    "the vectors file": ("newsqa.store.faiss.write_index", _faiss_full),
+    "the new manifest": ("pathlib.Path.write_text", _no_space),
+    "flushing to disk": ("newsqa.store._fsync", _no_space),
+    "naming the new generation": ("newsqa.store.os.replace", _no_space),
+}
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first build", "update"])
+@pytest.mark.parametrize("point", WRITE_POINTS)
+def test_full_disk_at_each_write_point(tiny_index: Path, tmp_path: Path, point: str, first: bool,
+                                       monkeypatch) -> None:
+    import shutil
+
+    from newsqa import NewsQA
+    from newsqa.store import IndexWriteFailed
+
+    index = tmp_path / "index"
+    if not first:
+        shutil.copytree(tiny_index, index)
+    before = _snapshot(index) if not first else None
+    (tmp_path / "new.txt").write_text(GOOD, encoding="utf-8")
+    target, fail = WRITE_POINTS[point]
+    monkeypatch.setattr(target, fail)
+    with pytest.raises(IndexWriteFailed) as caught:
+        NewsQA.build([tmp_path / "new.txt"], index)
+    monkeypatch.undo()
+    message = str(caught.value)
+    assert "\n" not in message and f"cannot write the index in {index}: the disk is full" in message, message
+    assert "as it was before this command, with no files left behind; free some space" in message, message
+    if first:
+        assert not index.exists(), sorted(p.name for p in index.iterdir())
+    else:
+        assert _snapshot(index) == before
+        assert NewsQA.open(index).info()["articles"] == NewsQA.open(tiny_index).info()["articles"]
+
+
+@pytest.mark.parametrize("kilobytes", [4, 16, 48, 52, 56, 60, 64, 68, 72, 128])  # each fails at another write
+def test_first_build_into_a_small_real_disk_succeeds_or_leaves_nothing(tiny_index: Path, tmp_path: Path,
+                                                                      kilobytes: int) -> None:
+    from conftest import DATA
+
+    from newsqa import NewsQA
+    from newsqa.store import IndexWriteFailed
+
+    with small_disk(tmp_path / "disk", kilobytes) as disk:
+        try:
+            qa = NewsQA.build([DATA / "news"], disk / "index")
+        except IndexWriteFailed as exc:
+            assert "the disk is full" in str(exc) and "\n" not in str(exc), str(exc)
+            assert list(disk.iterdir()) == []
+        else:
+            assert kilobytes >= 64, "the index cannot fit in this little"  # about 70 KB on disk
+            assert qa.info()["articles"] == NewsQA.open(tiny_index).info()["articles"]
+
+
+def test_update_on_a_full_real_disk_keeps_the_previous_index(tiny_index: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from newsqa import NewsQA
+
+    size = sum(p.stat().st_size for p in tiny_index.iterdir())
+    with small_disk(tmp_path / "disk", size // 1024 + 24) as disk:  # room for the index, not for its next copy
+        index = Path(shutil.copytree(tiny_index, disk / "index"))
+        before = _snapshot(index)
+        (tmp_path / "new.txt").write_text(GOOD, encoding="utf-8")
+        result = newsqa("build", tmp_path / "new.txt", "--index", index, "--quiet", cwd=tmp_path)
+        assert result.returncode == 1, result.stdout
+        assert result.stderr.strip().splitlines() == [
+            f"newsqa: cannot write the index in {index}: the disk is full; the index is as it was before this "
+            "command, with no files left behind; free some space and run the command again"]
+        assert _snapshot(index) == before
+        assert newsqa("info", "--index", index, cwd=tmp_path).returncode == 0
