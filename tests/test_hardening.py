@@ -405,3 +405,43 @@ def test_update_on_a_full_real_disk_keeps_the_previous_index(tiny_index: Path, t
             "command, with no files left behind; free some space and run the command again"]
         assert _snapshot(index) == before
         assert newsqa("info", "--index", index, cwd=tmp_path).returncode == 0
+
+
+# ---------------------------------------------------------------- large files
+
+
+def _long_raw_text(megabytes: float) -> str:
+    """Paragraphs as a feed has them: CRLF, stray spaces, zero-width characters, a curly quote."""
+    paragraph = f"{GOOD}  The mayor\u2019s office  said so .\u200b\r\nA second line of it.\r\n\r\n"
+    return paragraph * int(megabytes * 1e6 / len(paragraph))
+
+
+def test_a_long_text_is_cleaned_block_by_block_to_the_same_text() -> None:
+    from newsqa.normalize import BLOCK_CHARS, _normalize_block, normalize_text
+
+    raw = _long_raw_text(2.5)
+    assert len(raw) > 2 * BLOCK_CHARS
+    cleaned = normalize_text(raw)
+    assert cleaned == _normalize_block(raw)  # as if cleaned whole
+    assert normalize_text(cleaned) == cleaned  # still idempotent
+
+
+def test_a_long_article_is_chunked_block_by_block_into_consistent_chunks(embedder) -> None:
+    from newsqa.chunking import Chunker
+    from newsqa.config import ChunkSettings
+    from newsqa.indexing import chunk_article
+    from newsqa.normalize import BLOCK_CHARS
+    from newsqa.types import Article
+
+    article = make_article({"text": _long_raw_text(2.2), "id": "long"})
+    chunker = Chunker(embedder.tokenizer, embedder.max_tokens, ChunkSettings())
+    chunks = chunk_article(chunker, article)
+    assert len(article.text) > 2 * BLOCK_CHARS and len(chunks) > 2000
+    assert [c.position for c in chunks] == list(range(len(chunks)))
+    assert all(c.text == article.text[c.start:c.end] and c.article_id == "long" for c in chunks)
+    assert all(c.start <= s.start < s.end <= c.end for c in chunks for s in c.sentences)
+    assert all(a.start < b.start for a, b in zip(chunks, chunks[1:]))
+    assert chunks[-1].end == len(article.text)
+    short = Article(text=article.text[:50_000], id="long")
+    assert [(c.start, c.end) for c in chunk_article(chunker, short)] == [(c.start, c.end) for c in chunker.chunk(short)]
+

@@ -18,7 +18,10 @@ BACKENDS = ("onnx-int8", "onnx", "torch")
 @dataclass(frozen=True)
 class EmbeddingSettings:
     model: str = DEFAULT_MODEL  # any sentence-transformers name or local path
-    batch_size: int = 32
+    # Chunks encoded at once. 8, not 32: the model's activations for 32 full-length chunks took 1.7 GB at the
+    # peak of a build (900 MB over the loaded model) against 1.0 GB for 8, at the same chunks/s (611 chunks of
+    # 256 tokens, onnx-int8, 2 cores; bench/memory.py has the whole-build figure).
+    batch_size: int = 8
     device: str = "cpu"
     # "onnx-int8", "onnx" (float32) or "torch"; a model that cannot be exported runs on torch, and the
     # manifest records the backend that ran, so questions are embedded the way the chunks were
@@ -139,7 +142,9 @@ class Settings:
         if "backend" not in stored_embedding:  # an index from before backends was embedded by torch
             stored = {**stored, "embedding": {**stored_embedding, "backend": "torch"}}
         built = Settings.from_dict(stored)
-        return replace(self, embedding=built.embedding, chunking=built.chunking, index=built.index)
+        # The batch size is how this process embeds, not how the index was made: it stays this object's own.
+        embedding = replace(built.embedding, batch_size=self.embedding.batch_size)
+        return replace(self, embedding=embedding, chunking=built.chunking, index=built.index)
 
     def with_model(self, model: str | None) -> Settings:
         if not model:

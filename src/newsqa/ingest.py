@@ -87,8 +87,9 @@ def load_paths(paths: Iterable[str | os.PathLike[str]], field_map: dict[str, str
         shown = display_path(path)
         before = (len(result.articles), len(result.problems))
         try:
-            data = read_regular_file(path, max_file_bytes)
-            for line, record in _LOADERS[_kind(path)](path, data, field_map or {}, result):
+            # No name for the bytes here: a loader that has decoded them can let them go (a large file)
+            records = _LOADERS[_kind(path)](path, read_regular_file(path, max_file_bytes), field_map or {}, result)
+            for line, record in records:
                 origin = absolute if line is None else f"{absolute}:{line}"
                 notes: list[str] = []
                 try:
@@ -170,7 +171,7 @@ def bounded(record: dict[str, object], notes: list[str]) -> dict[str, object]:
     or date too long is dropped, as a part of one is wrong."""
     out = dict(record)
     for name, value in record.items():
-        if isinstance(value, str):
+        if isinstance(value, str) and _SURROGATES.search(value):  # searched first: sub copies even a clean text
             out[name] = value = _SURROGATES.sub("\ufffd", value)
         limit = FIELD_LIMITS.get(name)
         if limit is None or value is None:
@@ -330,6 +331,7 @@ _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)((?:(?!\1).){1,%d}?)(?<=\S)\1" %
 
 def _load_text(path: Path, data: bytes, field_map: dict[str, str], result: IngestResult) -> Records:
     raw = decode(data)
+    del data  # the text alone is kept, and each step below replaces it: a 50 MB file held 9 copies at once
     meta: dict[str, object] = {}
     match = _FRONT_MATTER.match(raw.lstrip("\ufeff"))
     if match:
@@ -345,10 +347,11 @@ def _load_text(path: Path, data: bytes, field_map: dict[str, str], result: Inges
         raw = _strip_markdown(raw)
     record: dict[str, object] = {key: meta.get(key) for key in FIELDS if key != "text"}
     record["published"] = record["published"] or meta.get("date") or _date_in_name(path.name)
-    body = normalize_text(raw)
+    raw = normalize_text(raw)
     if not record.get("title"):
-        record["title"], body = _headline(body)
-    record["text"] = body
+        record["title"], raw = _headline(raw)
+    record["text"] = raw
+    del raw
     yield None, record
 
 
