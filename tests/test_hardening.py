@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -445,3 +446,106 @@ def test_a_long_article_is_chunked_block_by_block_into_consistent_chunks(embedde
     short = Article(text=article.text[:50_000], id="long")
     assert [(c.start, c.end) for c in chunk_article(chunker, short)] == [(c.start, c.end) for c in chunker.chunk(short)]
 
+
+# ---------------------------------------------------------------- fuzzing every loader
+
+FUZZ_FILES = 500
+FUZZ_SEED = 13
+_WORDS = ("council harbour ferry budget minister strike court river election factory school bridge storm "
+          "market hospital police tariff museum airport treaty").split()
+
+
+def _good_text(rng, marker: str) -> str:
+    words = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 30)))
+    return f"The {marker} report says the {words} changed on Monday. Officials confirmed it."
+
+
+def _hostile_bytes(rng) -> bytes:
+    """Something no loader can use, picked from what real and malicious files hold."""
+    return rng.choice([
+        lambda: bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 3000))),
+        lambda: b"",
+        lambda: b" \n\t\r\n" * rng.randint(1, 50),
+        lambda: b"\x00" * rng.randint(1, 100),
+        lambda: b"\x81\x8d\x8f\x90\x9d" * rng.randint(1, 100),  # undefined in cp1252 and not UTF-8
+        lambda: "\u200b\u202e\ufeff".encode() * rng.randint(1, 100),
+        lambda: b"[" * rng.randint(2_000, 5_000),  # regexes that were quadratic on these
+        lambda: b"{\"a\":" * rng.randint(1_100, 1_500),  # deeper than the recursion limit
+        lambda: b"__x *a [b](" * rng.randint(200, 500),
+        lambda: alias_bomb(rng.randint(3, 12)).encode(),
+        lambda: b"---\n" + b"- [" * rng.randint(1_000, 5_000) + b"\n---\nBody.",
+        lambda: b"---\ntitle: !!python/object/apply:os.system ['echo pwned']\n---\nBody.",
+        lambda: b"---\ntitle: [unclosed\n---\nBody.",
+        lambda: b"<html><script>" + b"alert(1);" * rng.randint(1, 1000) + b"</script></html>",
+        lambda: b"<div>" * rng.randint(300, 1_000),
+        lambda: b"\xff\xfe" + bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 999))),
+        lambda: b'"unclosed,quote\n' * rng.randint(1, 100),
+        lambda: b"title,text\n\"a\nb,\"\"\n,,,,\n\x00,x\n" * rng.randint(1, 50),  # ragged, a NUL
+        lambda: ("9" * rng.randint(4_301, 6_000)).encode(),  # past int()'s digit limit
+        lambda: b'[1, "a", null, [], {"text": 5}, {"text": null}, {"body": "no text field"}]',
+    ])()
+
+
+def _good_file(rng, suffix: str, marker: str) -> bytes:
+    text = _good_text(rng, marker)
+    record = {"id": marker, "title": rng.choice(["", "T" * rng.randint(1, 5000), f"Title {marker}"]),
+              "text": text + rng.choice(["", " \ud800", "\u0000x", "\u202e"]),
+              "published": rng.choice(["", "2017-13-45", "2017-03-05", "yesterday", 12345678901234567890])}
+    junk = "".join(c for c in _hostile_bytes(rng).decode("utf-8", "replace")[:500] if c.isprintable())  # no NUL
+    if suffix == ".txt":
+        return text.encode(rng.choice(["utf-8", "utf-16", "utf-8-sig"]))
+    if suffix == ".md":
+        date = rng.choice(["2017-13-45", "2017-02-30", "2016-05-01", "0000-00-00", "99999-1-1"])
+        return f"---\ntitle: '{marker} story'\npublished: {date}\n---\n# Heading\n\n**{text}**\n".encode()
+    if suffix == ".json":
+        return json.dumps([record, rng.choice([1, "x", None, []])]).encode()
+    if suffix == ".jsonl":
+        return "\n".join([json.dumps(record), junk, "{", json.dumps({"text": 7})]).encode()
+    if suffix == ".csv":
+        title = junk.replace('"', '""')
+        return f'id,title,text,published\n{marker},"{title}","{text}",2017-13-45\nshort,row\n'.encode()
+    body = "".join(f"<p>{_good_text(rng, marker)} {i}</p>" for i in range(6))
+    return f"<html><head><title>{marker}</title></head><body><article><h1>{marker}</h1>{body}</article></body></html>".encode()
+
+
+def make_fuzz_corpus(corpus: Path) -> set[str]:
+    """FUZZ_FILES files, half good (each with its own marker word), half hostile, with names good and bad;
+    and a FIFO, a link to /dev/zero and a symlink loop. Returns the good files' markers."""
+    import random
+
+    rng = random.Random(FUZZ_SEED)
+    corpus.mkdir()
+    good: set[str] = set()
+    suffixes = [".txt", ".md", ".json", ".jsonl", ".csv", ".html"]
+    for n in range(FUZZ_FILES):
+        suffix = suffixes[n % len(suffixes)]
+        name = os.fsencode(corpus) + (b"/f%03d" % n) + rng.choice([b"", b"-caf\xe9", b"-\xff\xfe", b" \xe2\x80\xae"])
+        if rng.random() < 0.5:
+            marker = f"zq{n:03d}good"
+            data = _good_file(rng, suffix, marker)
+            good.add(marker)
+        else:
+            data = _hostile_bytes(rng)
+        with open(name + suffix.encode(), "wb") as file:
+            file.write(data)
+    os.mkfifo(corpus / "pipe.jsonl")
+    (corpus / "zero.txt").symlink_to("/dev/zero")
+    (corpus / "loop.md").symlink_to(corpus / "loop.md")
+    return good
+
+
+def test_fuzzed_files_of_every_format_never_break_a_build(tmp_path: Path) -> None:
+    import resource
+
+    corpus = tmp_path / "fuzz"
+    good = make_fuzz_corpus(corpus)
+    index = tmp_path / "index"
+    result = newsqa("build", corpus, "--index", index, "--quiet", "--json", cwd=tmp_path, timeout=300)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child so far
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    stored = {m for text, in rows(index, "SELECT text FROM articles") for m in re.findall(r"zq\d{3}good", text)}
+    assert good <= stored, sorted(good - stored)  # every good file's article is in the index
+    assert report["files"] == FUZZ_FILES + 2 and report["read"] >= len(good)  # the loop is no file
+    assert peak_mb < 1500, f"peak RSS {peak_mb:.0f} MB"
