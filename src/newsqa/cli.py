@@ -9,6 +9,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from . import __version__
 from .config import BACKENDS, DEFAULT_BACKEND, PRESETS, Settings, preset
@@ -25,6 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.run is _serve:
+            _check_index(args.index)
         return args.run(args)
     except IndexDamaged as exc:
         print(f"newsqa: {exc}", file=sys.stderr)
@@ -249,13 +252,19 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .qa import NewsQA
     from .ui import launch
 
-    NewsQA.open(args.index)  # a missing or damaged index is one line and exit code here, before the server starts
     launch(args.index, answerer=args.answerer, answer_model=args.model, server_name=args.host,
            server_port=args.port)
     return 0
+
+
+def _check_index(index: str) -> None:
+    """Open the index once, so that a missing or damaged one is one line and its exit code before a
+    server starts (the chat's own launch reports it as a bare exit)."""
+    from .store import Reader
+
+    Reader(Path(index)).db.close()
 
 
 def _remove(args: argparse.Namespace) -> int:
