@@ -427,6 +427,18 @@ def test_a_long_text_is_cleaned_block_by_block_to_the_same_text() -> None:
     assert normalize_text(cleaned) == cleaned  # still idempotent
 
 
+def test_a_long_text_has_the_dedupe_key_it_would_have_hashed_whole() -> None:
+    import random
+
+    from newsqa.normalize import _NON_WORD, BLOCK_CHARS, dedupe_key, text_hash
+
+    rng = random.Random(5)
+    for _ in range(5):  # punctuation runs, underscores and case folding that grows (ß -> ss) at any cut
+        size = rng.randint(BLOCK_CHARS + 1, 2_300_000)
+        text = "".join(rng.choice("ab \u00dfΣς_-.,!\n\t\u00c91") for _ in range(size))
+        assert dedupe_key(text) == text_hash(_NON_WORD.sub(" ", text.casefold()).strip())
+
+
 def test_a_long_article_is_chunked_block_by_block_into_consistent_chunks(embedder) -> None:
     from newsqa.chunking import Chunker
     from newsqa.config import ChunkSettings
@@ -505,7 +517,8 @@ def _good_file(rng, suffix: str, marker: str) -> bytes:
         title = junk.replace('"', '""')
         return f'id,title,text,published\n{marker},"{title}","{text}",2017-13-45\nshort,row\n'.encode()
     body = "".join(f"<p>{_good_text(rng, marker)} {i}</p>" for i in range(6))
-    return f"<html><head><title>{marker}</title></head><body><article><h1>{marker}</h1>{body}</article></body></html>".encode()
+    head = f"<html><head><title>{marker}</title></head>"
+    return f"{head}<body><article><h1>{marker}</h1>{body}</article></body></html>".encode()
 
 
 def make_fuzz_corpus(corpus: Path) -> set[str]:

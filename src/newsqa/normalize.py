@@ -135,6 +135,22 @@ def text_hash(text: str) -> str:
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+_WORD_START = re.compile(r"(?<=[\W_])(?=[^\W_])")
+
+
 def dedupe_key(text: str) -> str:
-    """Equal for texts that differ only in case, punctuation or spacing."""
-    return text_hash(_NON_WORD.sub(" ", text.casefold()).strip())
+    """Equal for texts that differ only in case, punctuation or spacing.
+
+    A long text is hashed a block at a time, each cut where a word starts (so no run of punctuation
+    is split) to the same key: whole, the substitution made a piece per word, 570 MB for 50 MB."""
+    if len(text) <= BLOCK_CHARS:
+        return text_hash(_NON_WORD.sub(" ", text.casefold()).strip())
+    digest, start = hashlib.sha256(), 0
+    while start < len(text):
+        cut = _WORD_START.search(text, start + BLOCK_CHARS)
+        end = cut.start() if cut else len(text)
+        piece = _NON_WORD.sub(" ", text[start:end].casefold())
+        piece = piece.lstrip() if start == 0 else piece
+        digest.update((piece.rstrip() if end == len(text) else piece).encode("utf-8"))
+        start = end
+    return digest.hexdigest()
