@@ -137,6 +137,11 @@ def apply(plan_: Plan, writer: Writer, chunker: Chunker, embedder: Embedder, rep
     started = time.perf_counter()
     vectors = embedder.encode(texts, progress=progress, on_progress=on_progress)
     report.embed_seconds = time.perf_counter() - started
+    embedded = len(texts)
+    del texts
+    for _, chunks in chunked:
+        for chunk in chunks:
+            chunk.text = ""  # embedded, and never stored (a chunk is offsets into its article): ~90 MB for 50 MB
     row, rejected = 0, 0
     for (article, digest, key), chunks in chunked:
         try:
@@ -146,7 +151,7 @@ def apply(plan_: Plan, writer: Writer, chunker: Chunker, embedder: Embedder, rep
             rejected += len(chunks)
             _uncount(article.id, plan_, report)
         row += len(chunks)
-    report.chunks = len(texts) - rejected
+    report.chunks = embedded - rejected
 
 
 def chunk_article(chunker: Chunker, article: Article) -> list[Chunk]:
