@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from . import __version__
 from .config import BACKENDS, DEFAULT_BACKEND, PRESETS, Settings, preset
 from .ingest import parse_field_map
-from .store import StoreError
+from .store import IndexDamaged, StoreError
 
 DEFAULT_INDEX = "index"
 
@@ -24,10 +26,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.run is _serve:
+            _check_index(args.index)
         return args.run(args)
+    except IndexDamaged as exc:
+        print(f"newsqa: {exc}", file=sys.stderr)
+        return 2
     except StoreError as exc:
         print(f"newsqa: {exc}", file=sys.stderr)
         return 1
+    except sqlite3.DatabaseError as exc:  # damage that opening the index could not see (a page in the middle)
+        print(f"newsqa: the index database in {getattr(args, 'index', '?')} is damaged ({exc}); rebuild the index "
+              "from your articles into a new directory (newsqa build PATH --index NEWDIR)", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
@@ -51,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--preset", choices=sorted(PRESETS), default="default", help="settings preset")
     build.add_argument("--backend", choices=BACKENDS, default=None,
                        help=f"how chunks are embedded (default {DEFAULT_BACKEND}; an existing index keeps its own)")
+    build.add_argument("--max-file-mb", type=float, metavar="MB",
+                       help="skip files larger than this, with the reason (default 20)")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(run=_build)
@@ -216,10 +229,11 @@ def _build(args: argparse.Namespace) -> int:
 
     try:
         field_map = parse_field_map(args.field_map)
+        settings = preset(args.preset).with_model(args.model).with_backend(args.backend)
+        settings = settings.with_max_file_mb(args.max_file_mb)
     except ValueError as exc:
         print(f"newsqa build: {exc}", file=sys.stderr)
         return 2
-    settings = preset(args.preset).with_model(args.model).with_backend(args.backend)
     report = NewsQA.build(args.paths, args.index, settings=settings, field_map=field_map,
                           progress=not args.quiet).last_report
     assert report is not None
@@ -248,6 +262,14 @@ def _serve(args: argparse.Namespace) -> int:
     launch(args.index, answerer=args.answerer, answer_model=args.model, allow_writes=args.allow_writes,
            server_name=args.host, server_port=args.port)
     return 0
+
+
+def _check_index(index: str) -> None:
+    """Open the index once, so that a missing or damaged one is one line and its exit code before a
+    server starts (the chat's own launch reports it as a bare exit)."""
+    from .store import Reader
+
+    Reader(Path(index)).db.close()
 
 
 def _remove(args: argparse.Namespace) -> int:

@@ -18,11 +18,31 @@ BACKENDS = ("onnx-int8", "onnx", "torch")
 @dataclass(frozen=True)
 class EmbeddingSettings:
     model: str = DEFAULT_MODEL  # any sentence-transformers name or local path
-    batch_size: int = 32
+    # Chunks encoded at once. 8, not 32: the model's activations for 32 full-length chunks took 1.7 GB at the
+    # peak of a build (900 MB over the loaded model) against 1.0 GB for 8, at the same chunks/s (611 chunks of
+    # 256 tokens, onnx-int8, 2 cores; bench/memory.py has the whole-build figure).
+    batch_size: int = 8
     device: str = "cpu"
     # "onnx-int8", "onnx" (float32) or "torch"; a model that cannot be exported runs on torch, and the
     # manifest records the backend that ran, so questions are embedded the way the chunks were
     backend: str = DEFAULT_BACKEND
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    # A larger file is skipped with its reason. 20 MB holds thousands of articles as JSON lines; one
+    # 50 MB text file took 3.3 GB and 25 min to build before ingestion was made to stream (and still
+    # takes minutes of embedding), so it must be asked for (bench/memory.py).
+    max_file_mb: float = 20.0
+
+    def __post_init__(self) -> None:
+        value = self.max_file_mb
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            raise ValueError(f"the file size limit must be a positive number of megabytes, not {value!r}")
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1_000_000)
 
 
 @dataclass(frozen=True)
@@ -97,6 +117,7 @@ class GenerationSettings:
 @dataclass(frozen=True)
 class Settings:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
@@ -108,8 +129,8 @@ class Settings:
 
     def manifest_dict(self) -> dict[str, Any]:
         """What an index records: all but `generation`, which belongs to whoever asks (and may
-        name a private server)."""
-        return {k: v for k, v in self.to_dict().items() if k != "generation"}
+        name a private server), and `ingest`, which says which files a build reads, not how it indexes."""
+        return {k: v for k, v in self.to_dict().items() if k not in ("generation", "ingest")}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
@@ -125,7 +146,9 @@ class Settings:
         if "backend" not in stored_embedding:  # an index from before backends was embedded by torch
             stored = {**stored, "embedding": {**stored_embedding, "backend": "torch"}}
         built = Settings.from_dict(stored)
-        return replace(self, embedding=built.embedding, chunking=built.chunking, index=built.index)
+        # The batch size is how this process embeds, not how the index was made: it stays this object's own.
+        embedding = replace(built.embedding, batch_size=self.embedding.batch_size)
+        return replace(self, embedding=embedding, chunking=built.chunking, index=built.index)
 
     def with_model(self, model: str | None) -> Settings:
         if not model:
@@ -137,6 +160,10 @@ class Settings:
             return self
         return replace(self, embedding=replace(self.embedding, backend=backend))
 
+    def with_max_file_mb(self, megabytes: float | None) -> Settings:
+        if megabytes is None:
+            return self
+        return replace(self, ingest=IngestSettings(max_file_mb=megabytes))
 
     def with_answerer(self, answerer: str | None, model: str | None = None) -> Settings:
         """These settings with another answerer (and the model an OpenAI-compatible server should run)."""

@@ -15,9 +15,9 @@ from typing import Any
 
 from .chunking import Chunker
 from .embedding import Embedder
-from .normalize import dedupe_key, text_hash
-from .store import Writer
-from .types import Article, Problem
+from .normalize import dedupe_key, paragraph_blocks, text_hash
+from .store import ArticleRejected, Writer
+from .types import Article, Chunk, Problem, Span
 
 
 @dataclass
@@ -35,6 +35,7 @@ class BuildReport:
     seconds: float = 0.0
     embed_seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # articles kept with a change (a clipped title, no date)
     total_articles: int = 0
     total_chunks: int = 0
 
@@ -50,7 +51,8 @@ class BuildReport:
         return {
             "files": self.files, "read": self.read, "added": self.added, "updated": self.updated,
             "unchanged": self.unchanged, "removed": self.removed, "duplicates": self.duplicates,
-            "skipped": self.skipped, "problems": [str(p) for p in self.problems], "chunks": self.chunks,
+            "skipped": self.skipped, "problems": [str(p) for p in self.problems],
+            "notes": [str(n) for n in self.notes], "chunks": self.chunks,
             "seconds": round(self.seconds, 3), "chunks_per_second": round(self.chunks_per_second, 1),
             "total_articles": self.total_articles, "total_chunks": self.total_chunks,
         }
@@ -64,6 +66,7 @@ class BuildReport:
             f"index now holds {self.total_articles} articles in {self.total_chunks} chunks",
         ]
         lines += [f"skipped {p}" for p in self.problems]
+        lines += [f"note {n}" for n in self.notes]
         return "\n".join(lines)
 
 
@@ -129,13 +132,47 @@ def plan(articles: Iterable[Article], writer: Writer, read_paths: set[str], repo
 def apply(plan_: Plan, writer: Writer, chunker: Chunker, embedder: Embedder, report: BuildReport,
           progress: bool = False, on_progress: Callable[[int, int], None] | None = None) -> None:
     writer.delete(plan_.delete)
-    chunked = [(item, chunker.chunk(item[0])) for item in plan_.write]
+    chunked = [(item, chunk_article(chunker, item[0])) for item in plan_.write]
     texts: Sequence[str] = [c.text for _, chunks in chunked for c in chunks]
     started = time.perf_counter()
     vectors = embedder.encode(texts, progress=progress, on_progress=on_progress)
     report.embed_seconds = time.perf_counter() - started
-    row = 0
+    embedded = len(texts)
+    del texts
+    for _, chunks in chunked:
+        for chunk in chunks:
+            chunk.text = ""  # embedded, and never stored (a chunk is offsets into its article): ~90 MB for 50 MB
+    row, rejected = 0, 0
     for (article, digest, key), chunks in chunked:
-        writer.insert(article, digest, key, origin_file(article.origin), chunks, vectors[row:row + len(chunks)])
+        try:
+            writer.insert(article, digest, key, origin_file(article.origin), chunks, vectors[row:row + len(chunks)])
+        except ArticleRejected as exc:  # one article the database refuses: the rest of the run is still written
+            report.problems.append(Problem(article.origin or article.id, str(exc)))
+            rejected += len(chunks)
+            _uncount(article.id, plan_, report)
         row += len(chunks)
-    report.chunks = len(texts)
+    report.chunks = embedded - rejected
+
+
+def chunk_article(chunker: Chunker, article: Article) -> list[Chunk]:
+    """The article's chunks; a long article is chunked a paragraph-aligned block at a time, as the
+    chunker tokenizes all of an article's sentences at once (a 5 MB article took 160 MB more, the 50 MB
+    one of issue 13 gigabytes; bench/memory.py). No chunk spans two blocks, which costs one overlap a MB."""
+    blocks = paragraph_blocks(article.text)
+    if len(blocks) == 1:
+        return chunker.chunk(article)
+    chunks: list[Chunk] = []
+    for start, end in blocks:
+        for c in chunker.chunk(Article(text=article.text[start:end], id=article.id)):
+            chunks.append(Chunk(article.id, len(chunks), start + c.start, start + c.end, c.text,
+                                [Span(start + s.start, start + s.end) for s in c.sentences]))
+    return chunks
+
+
+def _uncount(article_id: str, plan_: Plan, report: BuildReport) -> None:
+    """Take a rejected article out of the counts: not added, or (its old version already deleted) removed."""
+    if article_id in plan_.delete:
+        report.updated -= 1
+        report.removed += 1
+    else:
+        report.added -= 1

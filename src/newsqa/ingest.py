@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import io
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +34,25 @@ HTML_SUFFIXES = (".html", ".htm")
 RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv")
 SUPPORTED = TEXT_SUFFIXES + HTML_SUFFIXES + RECORD_SUFFIXES
 _TITLE_LINE_MAX = 200  # a first line longer than this is body text, not a headline
+# Longest kept value of each metadata field, in characters; the article text is bounded by the file size limit.
+# A title past a few hundred characters is body text or an attack (a 5 MB title was stored whole).
+FIELD_LIMITS = {"id": 200, "title": 300, "source": 200, "url": 2000, "published": 100}
+# Front matter is a handful of key: value lines; past this it is not metadata.
+FRONT_MATTER_MAX = 64 * 1024
+DEFAULT_MAX_FILE_BYTES = 20_000_000  # IngestSettings.max_file_mb's default, for callers without settings
+_SURROGATES = re.compile("[\ud800-\udfff]")  # lone halves (JSON "\\ud800"): SQLite and the tokenizer refuse them
+_LOOP = "a symlink loop (the link leads back to itself); fix or remove the link"
+_FILE_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device",
+               stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
 _ISO_IN_NAME = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
 
 
 class SkipRecord(ValueError):
     """A record that cannot become an article; its message is the reason."""
+
+
+class SkipFile(ValueError):
+    """A file that is not read at all (too large, not a regular file); its message is the reason."""
 
 
 @dataclass
@@ -45,6 +61,7 @@ class IngestResult:
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
     read_paths: set[str] = field(default_factory=set)  # absolute paths of files read to the end
+    notes: list[Problem] = field(default_factory=list)  # kept with a change: a clipped title, a dropped date
 
 
 def parse_field_map(spec: str | None) -> dict[str, str]:
@@ -59,31 +76,75 @@ def parse_field_map(spec: str | None) -> dict[str, str]:
     return mapping
 
 
-def load_paths(paths: Iterable[str | os.PathLike[str]], field_map: dict[str, str] | None = None) -> IngestResult:
-    """Read files and folders (recursively, hidden entries skipped) into articles."""
+def load_paths(paths: Iterable[str | os.PathLike[str]], field_map: dict[str, str] | None = None,
+               max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> IngestResult:
+    """Read files and folders (recursively, hidden entries skipped) into articles.
+
+    Only regular files of at most `max_file_bytes` are read; anything else is a Problem."""
     result = IngestResult()
     for path in _walk(paths, result):
         result.files += 1
-        absolute = os.path.abspath(path)  # rebuilds from another working directory still match
+        absolute = display_path(os.path.abspath(path))  # rebuilds from another working directory still match
+        shown = display_path(path)
         before = (len(result.articles), len(result.problems))
         try:
-            for line, record in _LOADERS[_kind(path)](path, field_map or {}, result):
+            # No name for the bytes here: a loader that has decoded them can let them go (a large file)
+            records = _LOADERS[_kind(path)](path, read_regular_file(path, max_file_bytes), field_map or {}, result)
+            for line, record in records:
                 origin = absolute if line is None else f"{absolute}:{line}"
+                notes: list[str] = []
                 try:
-                    result.articles.append(make_article(record, origin=origin))
+                    result.articles.append(make_article(record, origin=origin, notes=notes))
                 except SkipRecord as exc:
-                    result.problems.append(Problem(str(path), str(exc), line))
-        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError, csv.Error, RecursionError) as exc:
-            result.problems.append(Problem(str(path), _reason(exc)))  # records read before this are kept
+                    result.problems.append(Problem(shown, str(exc), line))
+                result.notes += [Problem(shown, note, line) for note in notes]
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops the others; its reason is reported
+            result.problems.append(Problem(shown, _reason(exc)))  # records read before this are kept
         else:
             result.read_paths.add(absolute)
             if (len(result.articles), len(result.problems)) == before:
-                result.problems.append(Problem(str(path), "no articles in the file"))
+                result.problems.append(Problem(shown, "no articles in the file"))
     return result
 
 
-def make_article(record: dict[str, object], origin: str = "") -> Article:
-    """The one place that decides an article's id, title, source and date."""
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as text that can be stored and printed: bytes that are not UTF-8 (which the OS hands
+    over as lone surrogates) become `\\xNN` escapes, from which the name can be rebuilt."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes. Opened without blocking, so a FIFO
+    cannot hang the build, and checked after opening, so a file swapped in meanwhile is caught too."""
+    _check_regular(os.stat(path), limit)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    with open(fd, "rb") as file:
+        _check_regular(os.fstat(fd), limit)
+        data = file.read(limit + 1)  # a file that grew since fstat still stops at the limit
+    if len(data) > limit:
+        raise SkipFile(_too_large(len(data), limit))
+    return data
+
+
+def _check_regular(st: os.stat_result, limit: int) -> None:
+    kind = stat.S_IFMT(st.st_mode)
+    if kind != stat.S_IFREG:
+        raise SkipFile(f"cannot read the file (it is {_FILE_KINDS.get(kind, 'a special file')}, not a regular file)")
+    if st.st_size > limit:
+        raise SkipFile(_too_large(st.st_size, limit))
+
+
+def _too_large(size: int, limit: int) -> str:
+    return (f"file is {size / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit per file; split it, or raise "
+            f"the limit with --max-file-mb {size // 1_000_000 + 1}")
+
+
+def make_article(record: dict[str, object], origin: str = "", notes: list[str] | None = None) -> Article:
+    """The one place that decides an article's id, title, source and date.
+
+    What had to change to be kept (a clipped title, a date that is no date) is added to `notes`."""
+    notes = [] if notes is None else notes
+    record = bounded(record, notes)
     text = clean_text(normalize_text(str(record.get("text") or "")))  # page furniture out: clean.py
     if not text:
         raise SkipRecord("empty article text")
@@ -98,8 +159,42 @@ def make_article(record: dict[str, object], origin: str = "") -> Article:
         url = ""  # only web links are kept; anything else is not a link a reader can follow
     source = normalize_field(record.get("source")) or domain(url)
     article_id = normalize_field(record.get("id")) or text_hash(text)[:16]  # a blank id is no id
+    published = parse_date(record.get("published"))
+    if not published and record.get("published") not in (None, ""):
+        notes.append(f"published {_shown(record['published'])} is not a date; kept the article without one")
     return Article(text=text, id=article_id, title=title, source=source, url=url,
-                   published=parse_date(record.get("published")), origin=origin)
+                   published=published, origin=_SURROGATES.sub("\ufffd", origin))
+
+
+def bounded(record: dict[str, object], notes: list[str]) -> dict[str, object]:
+    """`record` with every field within FIELD_LIMITS (each cut reported in `notes`) and no lone
+    surrogates. An id too long keeps its start and a hash of the whole, so it stays unique; a URL
+    or date too long is dropped, as a part of one is wrong."""
+    out = dict(record)
+    for name, value in record.items():
+        if isinstance(value, str) and _SURROGATES.search(value):  # searched first: sub copies even a clean text
+            out[name] = value = _SURROGATES.sub("\ufffd", value)
+        limit = FIELD_LIMITS.get(name)
+        if limit is None or value is None:
+            continue
+        value = value if isinstance(value, str) else _SURROGATES.sub("\ufffd", str(value))
+        if len(value) <= limit:
+            continue
+        if name == "id":
+            out[name] = value[:limit - 17] + "-" + text_hash(value)[:16]
+        elif name == "title":
+            out[name] = value[:limit]
+        else:
+            out[name] = None
+        kept = {"id": "shortened it to its start and a hash", "title": f"kept the first {limit}"}.get(
+            name, "dropped it")
+        notes.append(f"{name} is {len(value):,} characters, over the limit of {limit}; {kept}")
+    return out
+
+
+def _shown(value: object) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:40] + "...")
 
 
 def first_sentence(text: str, limit: int = _TITLE_LINE_MAX) -> str:
@@ -147,23 +242,48 @@ def _walk(paths: Iterable[str | os.PathLike[str]], result: IngestResult) -> Iter
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if not name.startswith("."):
-                        yield from _check_kind(Path(root) / name, result)
+            yield from _walk_folder(path, result)
         elif path.exists():
             yield from _check_kind(path, result)
         else:
-            result.problems.append(Problem(str(path), "no such file or directory"))
+            result.problems.append(Problem(display_path(path), _missing(path)))
+
+
+def _walk_folder(folder: Path, result: IngestResult) -> Iterator[Path]:
+    def unreadable(exc: OSError) -> None:
+        result.problems.append(Problem(display_path(exc.filename or folder), _reason(exc)))
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
+        for name in [d for d in dirs if not d.startswith(".") and os.path.islink(os.path.join(root, d))]:
+            result.problems.append(Problem(display_path(os.path.join(root, name)),
+                                           "a link to a folder, not followed; give the folder itself"))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(root, d)))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield from _check_kind(Path(root) / name, result)
+
+
+def _missing(path: Path) -> str:
+    """Why a path that does not exist as a file or folder cannot be read."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return _LOOP
+    return "no such file or directory"
 
 
 def _check_kind(path: Path, result: IngestResult) -> Iterator[Path]:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        result.problems.append(Problem(display_path(path), _reason(exc)))
+        return
     if path.suffix.lower() in SUPPORTED:
         yield path
     else:
-        result.problems.append(Problem(
-            str(path), f"unsupported file type {path.suffix or '(none)'!r}; newsqa reads {' '.join(SUPPORTED)}"))
+        result.problems.append(Problem(display_path(path), (
+            f"unsupported file type {path.suffix or '(none)'!r}; newsqa reads {' '.join(SUPPORTED)}")))
 
 
 def _kind(path: Path) -> str:
@@ -176,6 +296,8 @@ def _kind(path: Path) -> str:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, SkipFile):
+        return str(exc)
     if isinstance(exc, UnicodeDecodeError):
         return f"cannot decode the file as text ({exc.reason}); save it as UTF-8"
     if isinstance(exc, json.JSONDecodeError):
@@ -183,10 +305,14 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, yaml.YAMLError):
         return f"front matter is not valid YAML ({str(exc).splitlines()[0]}); fix it or remove it"
     if isinstance(exc, OSError):
+        if exc.errno == errno.ELOOP:
+            return _LOOP
         return f"cannot read the file ({exc.strerror or exc})"
     if isinstance(exc, RecursionError):
         return "the document is nested too deeply to read"
-    return str(exc)
+    if isinstance(exc, (ValueError, csv.Error)):
+        return str(exc)
+    return f"cannot read the file ({type(exc).__name__}: {str(exc)[:200]})"  # a loader's own failure, not the run's
 
 
 Records = Iterator[tuple[int | None, dict[str, object]]]
@@ -196,17 +322,24 @@ Records = Iterator[tuple[int | None, dict[str, object]]]
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _MD_HEADING = re.compile(r"^#{1,6}\s+", re.M)
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
+# Each pattern looks at most MD_SPAN_MAX characters ahead, never past a line or another opener: unbounded, a
+# line of openers without closers ("[" x 100k, "__x " x 100k) took quadratic time.
+MD_SPAN_MAX = 300
+_MD_IMAGE = re.compile(r"!\[([^\[\]\n]{0,%d})\]\([^()\n]{0,%d}\)" % (MD_SPAN_MAX, MD_SPAN_MAX * 4))
+_MD_LINK = re.compile(r"\[([^\[\]\n]{1,%d})\]\([^()\n]{0,%d}\)" % (MD_SPAN_MAX, MD_SPAN_MAX * 4))
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)((?:(?!\1).){1,%d}?)(?<=\S)\1" % MD_SPAN_MAX)
 
 
-def _load_text(path: Path, field_map: dict[str, str], result: IngestResult) -> Records:
-    raw = decode(path.read_bytes())
+def _load_text(path: Path, data: bytes, field_map: dict[str, str], result: IngestResult) -> Records:
+    raw = decode(data)
+    del data  # the text alone is kept, and each step below replaces it: a 50 MB file held 9 copies at once
     meta: dict[str, object] = {}
     match = _FRONT_MATTER.match(raw.lstrip("\ufeff"))
     if match:
-        loaded = yaml.safe_load(match.group(1) or "") or {}
+        if match.end() > FRONT_MATTER_MAX:
+            raise ValueError(f"front matter is over {FRONT_MATTER_MAX // 1024} KB; keep it to title, source, url, "
+                             "published")
+        loaded = yaml.load(match.group(1) or "", Loader=_FrontMatterLoader) or {}
         if not isinstance(loaded, dict):
             raise ValueError("front matter must be YAML key: value pairs (title, source, url, published)")
         meta = {str(k).lower(): v for k, v in loaded.items()}
@@ -215,11 +348,28 @@ def _load_text(path: Path, field_map: dict[str, str], result: IngestResult) -> R
         raw = _strip_markdown(raw)
     record: dict[str, object] = {key: meta.get(key) for key in FIELDS if key != "text"}
     record["published"] = record["published"] or meta.get("date") or _date_in_name(path.name)
-    body = normalize_text(raw)
+    raw = normalize_text(raw)
     if not record.get("title"):
-        record["title"], body = _headline(body)
-    record["text"] = body
+        record["title"], raw = _headline(raw)
+    record["text"] = raw
+    del raw
     yield None, record
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML without aliases (`*name`): 600 bytes of aliases nested 9 deep expand to gigabytes (a title
+    made of them took a build to 14 GB). Dates stay text, for `parse_date`: YAML's own date reading
+    raised on 2017-13-45 and lost the whole file."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise ValueError(f"front matter uses the YAML alias *{event.anchor} (line {event.start_mark.line + 1}); "
+                             "aliases are not read: write the value out")
+        return super().compose_node(parent, index)
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
 
 def _strip_markdown(text: str) -> str:
@@ -245,10 +395,10 @@ def _date_in_name(name: str) -> str:
 # ---------------------------------------------------------------- html
 
 
-def _load_html(path: Path, field_map: dict[str, str], result: IngestResult) -> Records:
+def _load_html(path: Path, data: bytes, field_map: dict[str, str], result: IngestResult) -> Records:
     import trafilatura  # imported on first HTML file: it is slow to import
 
-    html = decode(path.read_bytes())
+    html = decode(data)
     doc = trafilatura.bare_extraction(
         html, with_metadata=True, include_comments=False, include_tables=True,
         date_extraction_params={"extensive_search": False, "original_date": True},
@@ -274,8 +424,8 @@ def _remap(record: object, field_map: dict[str, str]) -> dict[str, object]:
     return out
 
 
-def _load_json(path: Path, field_map: dict[str, str], result: IngestResult) -> Records:
-    data = json.loads(decode(path.read_bytes()))
+def _load_json(path: Path, data: bytes, field_map: dict[str, str], result: IngestResult) -> Records:
+    data = json.loads(decode(data))
     items = data if isinstance(data, list) else [data]
     for number, item in enumerate(items, start=1):
         try:
@@ -284,9 +434,9 @@ def _load_json(path: Path, field_map: dict[str, str], result: IngestResult) -> R
             result.problems.append(Problem(str(path), f"record {number}: {exc}"))
 
 
-def _load_jsonl(path: Path, field_map: dict[str, str], result: IngestResult) -> Records:
+def _load_jsonl(path: Path, data: bytes, field_map: dict[str, str], result: IngestResult) -> Records:
     # Not str.splitlines: it also splits at U+2028, U+0085 and others, which valid JSON strings may hold
-    for number, line in enumerate(re.split(r"\r\n|\r|\n", decode(path.read_bytes())), start=1):
+    for number, line in enumerate(re.split(r"\r\n|\r|\n", decode(data)), start=1):
         if not line.strip():
             continue
         try:
@@ -297,9 +447,9 @@ def _load_jsonl(path: Path, field_map: dict[str, str], result: IngestResult) -> 
             result.problems.append(Problem(str(path), _reason(exc), number))
 
 
-def _load_csv(path: Path, field_map: dict[str, str], result: IngestResult) -> Records:
+def _load_csv(path: Path, data: bytes, field_map: dict[str, str], result: IngestResult) -> Records:
     csv.field_size_limit(1 << 30)
-    reader = csv.DictReader(io.StringIO(decode(path.read_bytes()), newline=""))
+    reader = csv.DictReader(io.StringIO(decode(data), newline=""))
     columns = reader.fieldnames or []
     text_column = field_map.get("text", "text")
     if text_column not in columns:
@@ -314,6 +464,6 @@ def _load_csv(path: Path, field_map: dict[str, str], result: IngestResult) -> Re
         start = reader.line_num + 1
 
 
-_LOADERS: dict[str, Callable[[Path, dict[str, str], IngestResult], Records]] = {
+_LOADERS: dict[str, Callable[[Path, bytes, dict[str, str], IngestResult], Records]] = {
     "text": _load_text, "html": _load_html, "json": _load_json, "jsonl": _load_jsonl, "csv": _load_csv,
 }

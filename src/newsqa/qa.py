@@ -94,8 +94,8 @@ class NewsQA:
         embedder = self.embedder  # loaded before the clock starts: the report times the pipeline
         self._record_backend(embedder)
         started = time.perf_counter()
-        ingested = self._ingest(items, field_map)
-        report = indexing.BuildReport(files=ingested.files, problems=list(ingested.problems))
+        ingested = self._ingest(items, field_map, self.settings.ingest.max_file_bytes)
+        report = indexing.BuildReport(files=ingested.files, problems=list(ingested.problems), notes=ingested.notes)
         model = {"name": embedder.name, "dimension": embedder.dimension, "max_tokens": embedder.max_tokens}
         with self._write_lock, Writer.begin(self.index_dir, model, self.settings.manifest_dict()) as writer:
             if description is not None and description != writer.description:
@@ -257,10 +257,11 @@ class NewsQA:
     # ------------------------------------------------------------------ helpers
 
     @staticmethod
-    def _ingest(items: Iterable[PathLike | Article], field_map: dict[str, str] | None) -> IngestResult:
+    def _ingest(items: Iterable[PathLike | Article], field_map: dict[str, str] | None,
+                max_file_bytes: int) -> IngestResult:
         items = list(items)
         paths = [item for item in items if not isinstance(item, Article)]
-        result = load_paths(paths, field_map)
+        result = load_paths(paths, field_map, max_file_bytes)
         for number, article in enumerate((i for i in items if isinstance(i, Article)), start=1):
             try:
                 result.articles.append(make_article(asdict(article), origin=article.origin))

@@ -11,6 +11,7 @@ Readers open a generation's files read-only and never see a half-written one.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import sqlite3
@@ -100,6 +101,22 @@ class IndexIncompatible(StoreError):
     pass
 
 
+class IndexDamaged(IndexIncompatible):
+    """A file of the index is missing, cut short or not what the manifest says; the message names it."""
+
+
+class IndexWriteFailed(StoreError):
+    """The disk refused a write (full, read-only); the index is as it was, with no stray files."""
+
+
+class ArticleRejected(StoreError):
+    """One article the database refused (a value SQLite cannot store); the rest of the write goes on."""
+
+
+# What a single article's values can make SQLite or FAISS raise; a full disk (OperationalError, OSError) is not one.
+_REJECTED = (sqlite3.IntegrityError, sqlite3.InterfaceError, UnicodeEncodeError, OverflowError, ValueError)
+
+
 @dataclass(frozen=True)
 class StoredArticle:
     """What the writer needs to know of an article already in the index."""
@@ -118,9 +135,15 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexIncompatible(f"{path} cannot be read ({exc}); rebuild the index with newsqa build") from exc
+        raise IndexDamaged(f"{path} cannot be read ({exc}); {_rebuild(index_dir)}") from exc
+    if not isinstance(manifest, dict):
+        raise IndexDamaged(f"{path} is not a newsqa manifest (a JSON {_json_type(manifest)}, not an object); "
+                           f"{_rebuild(index_dir)}")
     version = manifest.get("format")
-    if not isinstance(version, int) or version > FORMAT:
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise IndexDamaged(f"{path} has no valid index format (format is {version!r}, not a whole number); "
+                           f"{_rebuild(index_dir)}")
+    if version > FORMAT:
         raise IndexIncompatible(
             f"{index_dir} has index format {version!r}, newer than this newsqa {__version__} reads "
             f"(format {FORMAT}); upgrade newsqa (pip install -U newsqa) or rebuild the index")
@@ -128,7 +151,101 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
         raise IndexIncompatible(
             f"{index_dir} has index format {version}, older than this newsqa {__version__} reads (format "
             f"{FORMAT}); rebuild it from your articles into a new directory: newsqa build PATH --index NEWDIR")
+    _check_manifest(manifest, path)
     return manifest
+
+
+# What readers take from a manifest, and its type; a manifest without them cannot be read.
+_MANIFEST_SHAPE = {"files": dict, "model": dict, "counts": dict, "faiss": dict, "settings": dict, "built_at": str}
+_FILE_KEYS = ("database", "vectors")
+
+
+def _check_manifest(manifest: dict[str, Any], path: Path) -> None:
+    """Raise IndexDamaged unless the manifest has what readers use, and names files inside its directory."""
+    index_dir = path.parent
+    for key, kind in _MANIFEST_SHAPE.items():
+        if not isinstance(manifest.get(key), kind):
+            raise IndexDamaged(f"{path} lacks {key!r} (or it is not a JSON {_json_type(kind())}); "
+                               f"{_rebuild(index_dir)}")
+    model = manifest["model"]
+    if not isinstance(model.get("name"), str) or not isinstance(model.get("dimension"), int):
+        raise IndexDamaged(f"{path} does not name its embedding model and dimension; {_rebuild(index_dir)}")
+    for key in _FILE_KEYS:
+        name = manifest["files"].get(key)
+        if not isinstance(name, str) or not _plain_name(name):
+            raise IndexDamaged(f"{path} names its {key} file {name!r}, which is not a file name inside "
+                               f"{index_dir}; {_rebuild(index_dir)}")
+
+
+def _plain_name(name: str) -> bool:
+    """A file name with no directory part: a manifest may only name files beside it."""
+    return name not in ("", ".", "..") and "/" not in name and "\\" not in name and "\0" not in name
+
+
+def _json_type(value: object) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number")
+
+
+def _rebuild(index_dir: Path) -> str:
+    return (f"rebuild the index from your articles into a new directory (newsqa build PATH --index NEWDIR), "
+            f"or remove {index_dir} and rebuild it with newsqa build")
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def open_database(path: Path) -> sqlite3.Connection:
+    """A generation's database, read-only, checked: IndexDamaged, naming the file, if it is missing,
+    cut short, or not a newsqa database."""
+    index_dir = path.parent
+    try:
+        with open(path, "rb") as file:
+            header, size = file.read(100), os.fstat(file.fileno()).st_size
+    except FileNotFoundError:
+        raise IndexDamaged(f"{path} is missing (the index's manifest names it); {_rebuild(index_dir)}") from None
+    except OSError as exc:
+        raise IndexDamaged(f"{path} cannot be read ({exc.strerror}); {_rebuild(index_dir)}") from exc
+    expected = _sqlite_size(header)
+    if not header.startswith(_SQLITE_HEADER) or expected is None or size < expected:
+        what = "empty" if not size else "cut short" if header.startswith(_SQLITE_HEADER) else "not an SQLite database"
+        raise IndexDamaged(f"{path} is {what}, not a newsqa database; {_rebuild(index_dir)}")
+    try:
+        conn = connect_readonly(path)
+        for table in ("articles", "chunks", "sentences", "articles_fts"):
+            conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall()  # noqa: S608 - fixed names
+    except sqlite3.DatabaseError as exc:
+        raise IndexDamaged(f"{path} is not a usable newsqa database ({exc}); {_rebuild(index_dir)}") from exc
+    return conn
+
+
+def _sqlite_size(header: bytes) -> int | None:
+    """The database's size in bytes as its header records it (page size x page count); None if unreadable.
+    A file shorter than this was cut short: SQLite itself only notices when a query reaches a missing page."""
+    if len(header) < 100:
+        return None
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    valid = header[24:28] == header[92:96]  # the page count is only kept up to date when these agree
+    return page_size * pages if valid else 0
+
+
+def read_vectors(path: Path, manifest: dict[str, Any]) -> faiss.Index:
+    """A generation's FAISS index, checked against the manifest: IndexDamaged, naming the file, if it is
+    missing, cut short, or holds other vectors than the manifest says."""
+    restore = f"restore the FAISS file from a backup, or {_rebuild(path.parent)}"
+    if not path.is_file():
+        raise IndexDamaged(f"{path} is missing (the index's manifest names it); {restore}")
+    try:
+        index = faiss.read_index(str(path))
+    except RuntimeError as exc:
+        reason = next((line for line in str(exc).splitlines() if line.strip()), "unreadable")[:160]
+        raise IndexDamaged(f"{path} is damaged (FAISS cannot read it: {reason}); {restore}") from exc
+    chunks = manifest["counts"].get("chunks")
+    if isinstance(chunks, int) and index.ntotal != chunks:  # another generation's file, or a stale copy
+        raise IndexDamaged(f"{path} holds {index.ntotal} vectors, but the manifest counts {chunks} chunks; {restore}")
+    return index
 
 
 def check_model(manifest: dict[str, Any], model: str, dimension: int | None, index_dir: Path) -> None:
@@ -160,9 +277,8 @@ class Reader:
         self.db_path = index_dir / files["database"]
         # One connection, opened now and shared by all threads (SQLite serializes them): the next
         # write deletes these files, and only a handle opened before that still reads them.
-        self.db = connect_readonly(self.db_path)
-        self.db.execute("SELECT 1 FROM articles LIMIT 1").fetchall()
-        self.vectors = faiss.read_index(str(index_dir / files["vectors"]))
+        self.db = open_database(self.db_path)
+        self.vectors = read_vectors(index_dir / files["vectors"], self.manifest)
         self._bytes = sum((index_dir / name).stat().st_size for name in [*files.values(), MANIFEST])
         self._stats: dict[str, Any] | None = None
         self._sources: list[str] | None = None
@@ -264,10 +380,16 @@ class Writer:
         self.generation = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.db_path = index_dir / f"newsqa-{self.generation}.sqlite"
         self.vectors_path = index_dir / f"vectors-{self.generation}.faiss"
+        self.manifest_tmp = index_dir / f"{MANIFEST}.{self.generation}.tmp"
         self.committed = False
         self.dirty = False
-        self.db = self._open_db()
-        self.vectors = self._open_vectors()
+        self.db: sqlite3.Connection | None = None
+        try:
+            self.db = self._open_db()
+            self.vectors = self._open_vectors()
+        except BaseException:
+            self._discard()  # a full disk while copying the database must not leave the copy behind
+            raise
 
     @classmethod
     @contextmanager
@@ -276,29 +398,36 @@ class Writer:
         """`model` is the embedding model's {"name", "dimension", "max_tokens"}; an existing
         index must have been built with the same name and dimension."""
         index_dir = Path(index_dir)
-        index_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(index_dir / LOCK))
+        created = not index_dir.exists()
         try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            raise IndexLocked(
-                f"index is locked: another newsqa process is writing to {index_dir}; "
-                f"wait for it to finish (the lock is {index_dir / LOCK})") from None
+            index_dir.mkdir(parents=True, exist_ok=True)
+            lock = _acquire(index_dir)
+        except OSError as exc:
+            _remove_new_dir(index_dir, created)
+            raise _write_failed(exc, index_dir, committed=False) from exc
+        first = not (index_dir / MANIFEST).exists()
+        writer: Writer | None = None
         try:
-            manifest = read_manifest(index_dir) if (index_dir / MANIFEST).exists() else None
+            manifest = None if first else read_manifest(index_dir)
             if manifest:
                 check_model(manifest, model["name"], model["dimension"], index_dir)
             _remove_orphans(index_dir, manifest)
             writer = cls(index_dir, lock, manifest, model, settings)
-            try:
-                yield writer
-                if writer.dirty or manifest is None:  # a first write that adds nothing still makes an index
-                    writer._commit()
-                else:
-                    writer._discard()  # nothing changed: keep the current generation and its file names
-            except BaseException:
+            yield writer
+            if writer.dirty or manifest is None:  # a first write that adds nothing still makes an index
+                writer._commit()
+            else:
+                writer._discard()  # nothing changed: keep the current generation and its file names
+        except BaseException as exc:
+            committed = writer is not None and writer.committed
+            if writer is not None:
                 writer._discard()
-                raise
+            if first and not committed:  # a first build that failed leaves nothing behind, lock included
+                (index_dir / LOCK).unlink(missing_ok=True)  # while still held: no other writer can be let in
+                _remove_new_dir(index_dir, created)
+            if _is_write_error(exc):
+                raise _write_failed(exc, index_dir, committed) from exc
+            raise
         finally:
             lock.release()
 
@@ -332,6 +461,25 @@ class Writer:
 
     def insert(self, article: Article, content_hash: str, dedupe_key: str, origin_file: str,
                chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Add one article; ArticleRejected (with nothing of it left behind) if its values cannot be stored."""
+        steps: list[int] = []  # the article's row, once inserted; then again once its keyword row is
+        try:
+            self._insert(article, content_hash, dedupe_key, origin_file, chunks, vectors, steps)
+        except _REJECTED as exc:
+            self._undo_insert(article, steps)
+            raise ArticleRejected(f"the index cannot store this article ({type(exc).__name__}: "
+                                  f"{str(exc)[:200]})") from exc
+
+    def _undo_insert(self, article: Article, steps: list[int]) -> None:
+        """Remove what a failed insert wrote (the generation has no journal to roll back)."""
+        if len(steps) > 1:
+            self.db.execute("INSERT INTO articles_fts(articles_fts, rowid, text) VALUES ('delete', ?, ?)",
+                            (steps[0], article.text))
+        if steps:
+            self.db.execute("DELETE FROM articles WHERE n = ?", (steps[0],))  # chunks and sentences cascade
+
+    def _insert(self, article: Article, content_hash: str, dedupe_key: str, origin_file: str,
+                chunks: Sequence[Chunk], vectors: np.ndarray, steps: list[int]) -> None:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         self.dirty = True
         cur = self.db.execute(
@@ -339,7 +487,9 @@ class Writer:
             "origin_file, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (article.id, article.title, article.source, article.url, article.published, article.text,
              content_hash, dedupe_key, article.origin, origin_file, now))
+        steps.append(cur.lastrowid)
         self.db.execute("INSERT INTO articles_fts(rowid, text) VALUES (?, ?)", (cur.lastrowid, article.text))
+        steps.append(cur.lastrowid)
         units = sorted({s for chunk in chunks for s in chunk.sentences}, key=lambda s: (s.start, s.end))
         self.db.executemany("INSERT INTO sentences VALUES (?,?,?,?)",
                             [(article.id, i, s.start, s.end) for i, s in enumerate(units)])
@@ -356,16 +506,22 @@ class Writer:
 
     def _open_db(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.db_path)
-        # The new generation is thrown away on any failure, so it needs no journal of its own.
-        conn.execute("PRAGMA journal_mode=OFF")
-        conn.execute("PRAGMA synchronous=OFF")
-        if self.previous:
-            source = connect_readonly(self.dir / self.previous["files"]["database"])
-            source.backup(conn)
-            source.close()
-        else:
-            conn.executescript(SCHEMA)
-        conn.execute("PRAGMA foreign_keys=ON")
+        try:
+            # The new generation is thrown away on any failure, so it needs no journal of its own.
+            conn.execute("PRAGMA journal_mode=OFF")
+            conn.execute("PRAGMA synchronous=OFF")
+            if self.previous:
+                source = open_database(self.dir / self.previous["files"]["database"])
+                try:
+                    source.backup(conn)
+                finally:
+                    source.close()
+            else:
+                conn.executescript(SCHEMA)
+            conn.execute("PRAGMA foreign_keys=ON")
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _fit_vectors(self) -> None:
@@ -390,7 +546,7 @@ class Writer:
 
     def _open_vectors(self) -> faiss.Index:
         if self.previous:
-            return faiss.read_index(str(self.dir / self.previous["files"]["vectors"]))
+            return read_vectors(self.dir / self.previous["files"]["vectors"], self.previous)
         return self._new_flat()
 
     def _commit(self) -> None:
@@ -408,7 +564,7 @@ class Writer:
         if chunks != self.vectors.ntotal:
             raise RuntimeError(f"internal error: {chunks} chunks but {self.vectors.ntotal} vectors; index unchanged")
         self._fit_vectors()
-        faiss.write_index(self.vectors, str(self.vectors_path))
+        _write_vectors(self.vectors, self.vectors_path)
         for path in (self.db_path, self.vectors_path):
             _fsync(path)
         manifest = {
@@ -423,7 +579,7 @@ class Writer:
             "settings": self.settings,
             "files": {"database": self.db_path.name, "vectors": self.vectors_path.name},
         }
-        tmp = self.dir / f"{MANIFEST}.{self.generation}.tmp"
+        tmp = self.manifest_tmp
         tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _fsync(tmp)
         os.replace(tmp, self.dir / MANIFEST)
@@ -437,9 +593,10 @@ class Writer:
         if self.committed:
             return  # the manifest already names this generation: it is the index now
         try:
-            self.db.close()  # closing twice (after a failed commit) is harmless
+            if self.db is not None:
+                self.db.close()  # closing twice (after a failed commit) is harmless
         finally:
-            for path in (self.db_path, self.vectors_path):
+            for path in (self.db_path, self.vectors_path, self.manifest_tmp):
                 path.unlink(missing_ok=True)
 
 
@@ -525,6 +682,64 @@ def search_parameters(index: faiss.Index, nprobe: int | None,
     if sel is not None:
         params.sel = sel
     return params
+
+
+def _write_vectors(index: faiss.Index, path: Path) -> None:
+    """faiss.write_index to a path only prints a failed close and returns: on a full disk the end of the
+    file was lost without an error (seen on a 64 KB tmpfs). Written through a Python file, it raises."""
+    with open(path, "wb") as file:
+        faiss.write_index(index, faiss.PyCallbackIOWriter(file.write))
+
+
+def _acquire(index_dir: Path) -> FileLock:
+    lock = FileLock(str(index_dir / LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise IndexLocked(
+            f"index is locked: another newsqa process is writing to {index_dir}; "
+            f"wait for it to finish (the lock is {index_dir / LOCK})") from None
+    return lock
+
+
+def _remove_new_dir(index_dir: Path, created: bool) -> None:
+    """The index folder this write made, if nothing else is in it."""
+    if created:
+        try:
+            index_dir.rmdir()
+        except OSError:
+            pass  # not empty, or already gone: leave it
+
+
+# SQLite's result codes for a disk that refuses writes: SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN
+_SQLITE_WRITE_ERRORS = {8, 10, 13, 14}
+_DISK_FULL = "no space left on device"
+
+
+def _is_write_error(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return True
+    if isinstance(exc, sqlite3.OperationalError):
+        return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _SQLITE_WRITE_ERRORS
+    # FAISS reports a failed write as a RuntimeError quoting the C library's reason
+    return isinstance(exc, RuntimeError) and _DISK_FULL in str(exc).lower()
+
+
+def _write_failed(exc: BaseException, index_dir: Path, committed: bool) -> IndexWriteFailed:
+    """One line for a failed write: what failed, where, and what to do."""
+    full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC or _DISK_FULL in str(exc).lower()
+            or (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == 13)
+    if full:
+        reason = "the disk is full"
+    elif isinstance(exc, OSError):
+        reason = (exc.strerror or str(exc)).lower() + (f" ({exc.filename})" if exc.filename else "")
+    else:
+        reason = next(iter(str(exc).splitlines()), type(exc).__name__)
+    state = ("the new index was saved, but finishing it failed" if committed
+             else "the index is as it was before this command, with no files left behind")
+    fix = "free some space" if full else f"make {index_dir} writable"
+    return IndexWriteFailed(f"cannot write the index in {index_dir}: {reason}; {state}; {fix} and run the "
+                            "command again")
 
 
 def _remove_orphans(index_dir: Path, manifest: dict[str, Any] | None) -> None:

@@ -1,0 +1,83 @@
+"""Memory: peak RSS of `newsqa build` on one large text file (issue 13: a 50 MB file took 3.3 GB and 25 min).
+
+Run:
+  .venv/bin/python bench/memory.py [--mb 50] [--index index]
+Makes a text file of that many MB from the articles of an index (paragraphs joined by blank lines), then
+runs `newsqa build` on it in a child process twice: with the default per-file limit (the file must be
+refused, with its reason) and with --max-file-mb raised above its size (the file is read, chunked and
+embedded). Prints each run's peak RSS (the child's own ru_maxrss, from os.wait4) and wall time, and writes
+bench/results/memory.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import write  # noqa: E402
+
+from newsqa import NewsQA  # noqa: E402
+
+BOUND_MB = 1500  # the issue's bound for the 50 MB file
+
+
+def make_text(path: Path, megabytes: float, index: str) -> None:
+    """Article texts from `index`, repeated in order until the file holds `megabytes` MB."""
+    texts = [a.text for a in NewsQA.open(index).reader.articles()]
+    with open(path, "w", encoding="utf-8") as file:
+        size, i = 0, 0
+        while size < megabytes * 1e6:
+            data = texts[i % len(texts)] + "\n\n"
+            file.write(data)
+            size, i = size + len(data.encode("utf-8")), i + 1
+
+
+def build(path: Path, index: Path, *limit: str) -> tuple[float, float, dict]:
+    """(peak RSS in MB, seconds, the JSON report) of one `newsqa build` child process."""
+    with tempfile.TemporaryFile("w+") as out:
+        started = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-m", "newsqa.cli", "build", str(path), "--index", str(index),
+                                  "--quiet", "--json", *limit], stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        report = json.loads(out.read() or "{}")
+    return usage.ru_maxrss / 1024, seconds, report  # ru_maxrss is in KB on Linux
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=50.0, help="size of the text file (default 50)")
+    parser.add_argument("--index", default="index", help="index whose articles make the text (default index)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "large.txt"
+        make_text(path, args.mb, args.index)
+        size = path.stat().st_size / 1e6
+        rows = []
+        for label, limit in [("default limit", ()), ("--max-file-mb raised", ("--max-file-mb", str(int(size) + 1)))]:
+            peak, seconds, report = build(path, Path(tmp) / f"index-{len(rows)}", *limit)
+            outcome = (f"{report.get('chunks', 0)} chunks embedded" if report.get("read")
+                       else "; ".join(report.get("problems", [])) or "no report")
+            rows.append(f"| {label} | {peak:.0f} | {seconds:.0f} | {outcome} |")
+            print(rows[-1], flush=True)
+    body = (f"One text file of {size:.1f} MB (the articles of `{args.index}` repeated, blank lines between them), "
+            f"built by `newsqa build` in a child process; peak RSS is the child's ru_maxrss. "
+            f"The bound (issue 13) is {BOUND_MB} MB.\n\n"
+            "| run | peak RSS (MB) | seconds | outcome |\n|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+            f"Command: `python bench/memory.py --mb {args.mb:g} --index {args.index}`\n")
+    print(f"wrote {write('memory', 'Memory: one large text file', body)}")
+
+
+if __name__ == "__main__":
+    main()
