@@ -104,10 +104,10 @@ def retrieve(qa: NewsQA, example: Example) -> Retrieved:
     return Retrieved(question, query, vector, hits)
 
 
-def analyse_all(qa: NewsQA, examples: list[Example], retrieved: list[Retrieved], models: AnswerModels,
-                embedder: CachedEmbedder, label: str) -> list[Analysis]:
+def analyse_all(qa: NewsQA, retrieved: list[Retrieved], models: AnswerModels, embedder: CachedEmbedder,
+                label: str) -> list[Analysis]:
     out = []
-    for example, r in tqdm(list(zip(examples, retrieved)), desc=label, unit="question"):
+    for r in tqdm(retrieved, desc=label, unit="question"):
         answerer = ExtractiveAnswerer(qa.reader, embedder, qa.settings.answer, models)
         candidates = answerer.candidates(r.query, r.hits)
         out.append(answerer.analyse(r.question, r.query, r.vector, candidates, r.hits))
@@ -174,20 +174,20 @@ def main(argv: list[str] | None = None) -> int:
     real = [i for i, e in enumerate(examples) if not e.exclude]
 
     models = AnswerModels(untrained(SENTENCE_CHEAP), untrained(SENTENCE_FULL), untrained(QUESTION), 0.0, {})
-    analyses = analyse_all(qa, examples, retrieved, models, embedder, "cheap features")
+    analyses = analyse_all(qa, retrieved, models, embedder, "cheap features")
     rows = np.vstack([analyses[i].cheap for i in real if len(analyses[i].candidates)])
     labels = np.concatenate([sentence_labels(examples[i], analyses[i].candidates) for i in real])
     cheap = fit(rows, labels, SENTENCE_CHEAP)
 
     models = AnswerModels(cheap, untrained(SENTENCE_FULL), untrained(QUESTION), 0.0, {})
-    analyses = analyse_all(qa, examples, retrieved, models, embedder, "full features")
+    analyses = analyse_all(qa, retrieved, models, embedder, "full features")
     rows = np.vstack([analyses[i].full for i in real if analyses[i].full is not None])
     labels = np.concatenate([sentence_labels(examples[i], analyses[i].shortlist) for i in real
                              if analyses[i].full is not None])
     sentence = fit(rows, labels, SENTENCE_FULL)
 
     models = AnswerModels(cheap, sentence, untrained(QUESTION), 0.0, {})
-    analyses = analyse_all(qa, examples, retrieved, models, embedder, "question features")
+    analyses = analyse_all(qa, retrieved, models, embedder, "question features")
     keep = [i for i, (e, a) in enumerate(zip(examples, analyses)) if a.asked is not None
             and not (e.exclude and sentence_labels(Example(e.item), a.candidates).any())]
     rows = np.vstack([analyses[i].asked for i in keep])

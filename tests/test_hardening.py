@@ -392,7 +392,6 @@ def test_first_build_into_a_small_real_disk_succeeds_or_leaves_nothing(tiny_inde
 def test_update_on_a_full_real_disk_keeps_the_previous_index(tiny_index: Path, tmp_path: Path) -> None:
     import shutil
 
-    from newsqa import NewsQA
 
     size = sum(p.stat().st_size for p in tiny_index.iterdir())
     with small_disk(tmp_path / "disk", size // 1024 + 24) as disk:  # room for the index, not for its next copy

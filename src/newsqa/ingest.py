@@ -325,9 +325,9 @@ _MD_HEADING = re.compile(r"^#{1,6}\s+", re.M)
 # Each pattern looks at most MD_SPAN_MAX characters ahead, never past a line or another opener: unbounded, a
 # line of openers without closers ("[" x 100k, "__x " x 100k) took quadratic time.
 MD_SPAN_MAX = 300
-_MD_IMAGE = re.compile(r"!\[([^\[\]\n]{0,%d})\]\([^()\n]{0,%d}\)" % (MD_SPAN_MAX, MD_SPAN_MAX * 4))
-_MD_LINK = re.compile(r"\[([^\[\]\n]{1,%d})\]\([^()\n]{0,%d}\)" % (MD_SPAN_MAX, MD_SPAN_MAX * 4))
-_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)((?:(?!\1).){1,%d}?)(?<=\S)\1" % MD_SPAN_MAX)
+_MD_IMAGE = re.compile(r"!\[([^\[\]\n]{0,%d})\]\([^()\n]{0,%d}\)" % (MD_SPAN_MAX, MD_SPAN_MAX * 4))  # noqa: UP031
+_MD_LINK = re.compile(r"\[([^\[\]\n]{1,%d})\]\([^()\n]{0,%d}\)" % (MD_SPAN_MAX, MD_SPAN_MAX * 4))  # noqa: UP031
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)((?:(?!\1).){1,%d}?)(?<=\S)\1" % MD_SPAN_MAX)  # noqa: UP031
 
 
 def _load_text(path: Path, data: bytes, field_map: dict[str, str], result: IngestResult) -> Records:

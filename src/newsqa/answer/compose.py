@@ -24,7 +24,6 @@ class Candidate:
     text: str
     lexical: float = 0.0  # share of the question's (rarity-weighted) terms it holds
     meaning: float = 0.0  # cosine similarity to the question
-    cue: float = 0.0  # bonus for carrying what the question's kind asks for
     cheap: float = 0.0  # the cheap model's chance that it answers (words, ranks, answer type)
     score: float = 0.0  # the full model's chance that it answers (with meaning)
     vector: np.ndarray | None = None

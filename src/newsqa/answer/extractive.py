@@ -59,7 +59,6 @@ _CUES = {
     "how": (re.compile(r"\b(by|using|through|via|with the help of|in order to|so that)\b", re.I),
             re.compile(r"\b(with|after|when|from)\b", re.I)),
 }
-_CUE_WEIGHT = (0.12, 0.05)
 
 # "How much did it cost / was the fee / did they pay": the answer is an amount of money.
 _MONEY_QUESTION = re.compile(r"\b(money|costs?|price[sd]?|fees?|pa(y|id|ys)|spen[dt]|invest(ed|ment)?|prize|salary|"
@@ -143,16 +142,6 @@ def _counted_words(question: str) -> list[str]:
             break
         counted.append(word)
     return counted
-
-
-def cue_strength(kind: str, sentence: str) -> float:
-    """Bonus for a sentence that carries what an answer of this kind needs (0 for plain questions)."""
-    if kind not in _CUES:
-        return 0.0
-    strong, weak = _CUES[kind]
-    if strong.search(sentence):
-        return _CUE_WEIGHT[0]
-    return _CUE_WEIGHT[1] if weak.search(sentence) else 0.0
 
 
 @dataclass
@@ -302,8 +291,7 @@ class ExtractiveAnswerer:
         group = "why_how" if kind in ("why", "how") else "entity" if kind else ""
         rows = np.zeros((len(candidates), len(SENTENCE_CHEAP)))
         for row, c, p in zip(rows, candidates, present):
-            strong, weak = _cue_flags(kind, c.text)
-            c.cue = _CUE_WEIGHT[0] if strong else _CUE_WEIGHT[1] if weak else 0.0
+            strong, weak = cues(kind, c.text)
             prev, nxt = by_place.get((c.hit.article_id, c.position - 1)), by_place.get((c.hit.article_id, c.position + 1))
             best = anchor[c.hit.article_id]
             near = 1 / (1 + abs(c.position - best.position))
@@ -373,7 +361,8 @@ class ExtractiveAnswerer:
 _FOCUS_WINDOW = 2  # sentences on each side of the best one that count as "near" it
 
 
-def _cue_flags(kind: str, sentence: str) -> tuple[bool, bool]:
+def cues(kind: str, sentence: str) -> tuple[bool, bool]:
+    """Whether a sentence carries the strong and the weak cue of what a question of this kind asks for."""
     if kind not in _CUES:
         return False, False
     strong, weak = _CUES[kind]
