@@ -355,8 +355,8 @@ def test_uploads_go_into_a_session_copy_even_when_the_index_is_writable(qa: News
         for path in [overlay.index_dir, *overlay.index_dir.rglob("*")]:
             assert path.stat().st_mode & stat.S_IWUSR, path  # writable for a non-root owner too
         answer = overlay.ask(question)
-        assert not answer.abstained and "Nordvik" in answer.citations[0].quote
-        assert all("Nordvik" not in c.quote for c in app.qa.ask(question).citations)  # not in the shared index
+        assert not answer.abstained and "Nordvik" in answer.citations[0].title
+        assert all("Nordvik" not in c.title for c in app.qa.ask(question).citations)  # not in the shared index
 
         again, same, _, _ = app.upload([str(UI_DATA / "ferry.txt")], overlay)  # the session keeps its copy
         assert same is overlay and "unchanged 1" in again

@@ -43,6 +43,7 @@ def served(small_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield f"http://127.0.0.1:{port}/", demo, qa
     finally:
         demo.close()
+FERRY_WORDS = ("Nordvik", "Skarsund", "hull", "fjord")  # tests/data/ui/ferry.txt's own words
 
 
 def handlers(demo: Any) -> dict[str, list[int]]:
@@ -146,9 +147,9 @@ def test_upload_handler_reads_only_uploaded_files_into_the_callers_copy(served: 
     respond = handlers(demo)["respond"][0]
     mine = last_chat(call(url, respond, ["Why was the Nordvik ferry out of service?", [], None, None, None, None],
                           session))
-    assert "Nordvik" in mine  # the uploader's own session reads its copy
+    assert any(word in mine for word in FERRY_WORDS), mine  # the uploader's own session reads its copy
     others = last_chat(call(url, respond, ["Why was the Nordvik ferry out of service?", [], None, None, None,
                                            None]))
-    assert "Nordvik" not in others or others.startswith("⚠️")  # another session does not
+    assert not any(word in others for word in FERRY_WORDS) or others.startswith("⚠️")  # another session does not
     assert POISON not in last_chat(call(url, respond, [SANCTION_QUESTION, [], None, None, None, None], session))
     assert snapshot(qa.index_dir) == files and qa.info()["articles"] == articles
