@@ -243,7 +243,9 @@ class ExtractiveAnswerer:
         analysis.full = self._full_features(analysis.shortlist, analysis.cheap[[index[id(c)] for c in analysis.shortlist]])
         for c, p in zip(analysis.shortlist, models.sentence.probability(analysis.full)):
             c.score = float(p)
-        analysis.shortlist.sort(key=lambda c: -c.score)
+        order = sorted(range(len(analysis.shortlist)), key=lambda i: -analysis.shortlist[i].score)
+        analysis.shortlist = [analysis.shortlist[i] for i in order]  # best first, rows kept beside their sentence
+        analysis.full = analysis.full[order]
         analysis.asked = self._question_features(analysis, hits)
         return analysis
 
