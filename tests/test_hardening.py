@@ -10,7 +10,6 @@ import re
 import sqlite3
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,22 +28,25 @@ def newsqa(*args: object, cwd: Path, timeout: float = 180) -> subprocess.Complet
                           capture_output=True, text=True, timeout=timeout)
 
 
+# Runs the CLI and, as it exits, writes its own peak resident memory (VmHWM, kB) to the file NEWSQA_PEAK_FILE
+# names. Not ru_maxrss: a child's counts the parent's resident memory at the fork (pytest's, gigabytes in a full run).
+_MEASURED = """
+import atexit, os, runpy, sys
+def _peak():
+    with open("/proc/self/status") as status, open(os.environ["NEWSQA_PEAK_FILE"], "w") as out:
+        out.write(next(line for line in status if line.startswith("VmHWM:")).split()[1])
+atexit.register(_peak)
+sys.argv = ["newsqa", *sys.argv[1:]]
+runpy.run_module("newsqa.cli", run_name="__main__")
+"""
+
+
 def newsqa_measured(*args: object, cwd: Path, timeout: float = 300) -> tuple[subprocess.CompletedProcess[str], float]:
-    """`newsqa` and the peak memory (MB) of that process alone: os.wait4 reports the one child's usage,
-    where RUSAGE_CHILDREN holds the largest of every child the test run has waited for."""
-    out, err = cwd / "measured.out", cwd / "measured.err"
-    with out.open("w") as stdout, err.open("w") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", "newsqa.cli", *map(str, args)], cwd=cwd, env=ENV,
-                                stdout=stdout, stderr=stderr, text=True)
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    done = subprocess.CompletedProcess(proc.args, proc.returncode, out.read_text(), err.read_text())
-    return done, usage.ru_maxrss / 1024
+    """`newsqa` and the peak memory (MB) of that process alone."""
+    peak = cwd / "peak.kb"
+    done = subprocess.run([sys.executable, "-c", _MEASURED, *map(str, args)], cwd=cwd,
+                          env={**ENV, "NEWSQA_PEAK_FILE": str(peak)}, capture_output=True, text=True, timeout=timeout)
+    return done, int(peak.read_text()) / 1024
 
 
 def alias_bomb(depth: int = 9) -> str:
