@@ -177,3 +177,21 @@ def test_bad_input_file_exits_2_naming_it(small_index: Path, tmp_path: Path, wha
 def test_eval_alone_prints_its_help_and_exits_2(tmp_path: Path) -> None:
     result = newsqa("eval", cwd=tmp_path)
     assert result.returncode == 2 and "retrieval" in result.stdout and "answers" in result.stdout
+
+
+def test_a_quoted_boilerplate_sentence_is_counted_and_named() -> None:
+    from newsqa.evaluate import judge, summarize
+    from newsqa.types import Answer, Article, Citation
+
+    QUOTE = "READ MORE: Bridge closures cost the city millions"
+
+    class Articles:  # the one article the citation points at, holding the quote at its offsets
+        def article(self, article_id: str) -> Article:
+            return Article(text=QUOTE, id=article_id)
+
+    citation = Citation(number=1, article_id="a", title="", source="", published="", url="", quote=QUOTE, start=0,
+                        end=len(QUOTE), context=QUOTE, context_start=0)
+    item = {"id": "x", "question": "Why?", "type": "why-how", "answerable": True, "gold": ["a"], "facts": ["millions"]}
+    outcome = judge(Articles(), item, Answer("Why?", QUOTE + " [1]", [citation]))
+    assert outcome.boilerplate_quotes == 1 and any("boilerplate" in p for p in outcome.problems)
+    assert summarize([outcome])["boilerplate_quotes"] == 1

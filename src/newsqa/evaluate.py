@@ -27,6 +27,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from .clean import is_boilerplate
 from .qa import NewsQA
 from .types import Answer
 
@@ -50,6 +51,7 @@ class Outcome:
     citations_gold: float  # share of the citations that lie in a gold article (0 with no citations)
     fully_right: bool  # answerable: every fact, a gold citation, no abstention; unanswerable: abstained
     quotes_valid: bool  # every quote is its article's text at its offsets
+    boilerplate_quotes: int  # quotes that are page furniture (clean.is_boilerplate): must stay 0
     score: float  # the best sentence's score (0 when abstaining)
     ms: float
     text: str
@@ -114,6 +116,7 @@ def judge(qa: NewsQA, item: dict[str, Any], answer: Answer) -> Outcome:
         id=item["id"], question=item["question"], type=item.get("type", ""), answerable=answerable,
         abstained=answer.abstained, fact_recall=len(found) / len(facts) if facts else 0.0, cites_gold=in_gold > 0,
         citations_gold=in_gold / len(cited) if cited else 0.0, fully_right=right, quotes_valid=valid,
+        boilerplate_quotes=sum(is_boilerplate(c.quote) for c in answer.citations),
         score=max((c.score for c in answer.citations), default=0.0), ms=answer.timings.get("total", 0.0),
         text=answer.text)
     if outcome.answerable and answer.abstained:
@@ -128,6 +131,8 @@ def judge(qa: NewsQA, item: dict[str, Any], answer: Answer) -> Outcome:
         outcome.problems.append("answered an unanswerable question")
     if not valid:
         outcome.problems.append("a quote does not match its article")
+    if outcome.boilerplate_quotes:
+        outcome.problems.append(f"quotes {outcome.boilerplate_quotes} boilerplate sentence(s)")
     return outcome
 
 
@@ -160,6 +165,7 @@ def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
         "cites_gold": _mean(o.cites_gold for o in answered),
         "citations_gold": _mean(o.citations_gold for o in answered),
         "quote_validity": _mean(o.quotes_valid for o in outcomes),
+        "boilerplate_quotes": sum(o.boilerplate_quotes for o in outcomes),
         "abstention_precision": len(true_abstentions) / len(abstained) if abstained else 1.0,
         "abstention_recall": len(true_abstentions) / len(unanswerable) if unanswerable else 1.0,
         "wrongly_abstained": len(answerable) - len(answered),
@@ -186,7 +192,9 @@ METRICS = {  # what report prints, in order, with what each means
     "fully_right": "every fact as whole words, a gold citation, no abstention (unanswerable: abstained)",
     "fact_recall": "key facts found, answerable questions", "cites_gold": "answers citing a gold article",
     "citations_gold": "citations in a gold article (mean share per answer)",
-    "quote_validity": "quotes equal to their article's text", "abstention_precision": "abstentions that were right",
+    "quote_validity": "quotes equal to their article's text",
+    "boilerplate_quotes": "quoted sentences that are page furniture (share strips, READ MORE, tweet signatures)",
+    "abstention_precision": "abstentions that were right",
     "abstention_recall": "unanswerable questions abstained on",
     "wrongly_abstained": "answerable questions abstained on", "answered_share": "answerable questions answered",
     "ms_p50": "median answer time, ms"}
