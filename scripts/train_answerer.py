@@ -48,6 +48,7 @@ from newsqa.types import Hit  # noqa: E402
 
 REGULARIZATION = 1.0  # sklearn's C; 0.3 and 3 moved tune cross-validated log-loss by under 1%
 FOLDS = 5
+EXCLUDE_MARGIN = 3  # passages fetched beyond k per left-out article (at most 2 passages an article come back)
 ANSWER_SENTENCES = 3  # an answer is judged right when one of the best this many sentences holds a key fact
 
 
@@ -100,8 +101,12 @@ def retrieve(qa: NewsQA, example: Example) -> Retrieved:
     question = item["question"]
     query = retrieval_query(question, item.get("history") or None)
     vector = qa.embedder.encode([query])[0]
-    hits = qa.evidence(query, vector, qa.named_filters(question) or Filters(), exclude=example.exclude)
-    return Retrieved(question, query, vector, hits)
+    filters = qa.named_filters(question) or Filters()
+    if not example.exclude:
+        return Retrieved(question, query, vector, qa.evidence(query, vector, filters))
+    k = qa.settings.answer.passages
+    hits = qa.evidence(query, vector, filters, k=k + EXCLUDE_MARGIN * len(example.exclude))
+    return Retrieved(question, query, vector, [h for h in hits if h.article_id not in example.exclude][:k])
 
 
 def analyse_all(qa: NewsQA, retrieved: list[Retrieved], models: AnswerModels, embedder: CachedEmbedder,

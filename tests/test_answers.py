@@ -115,6 +115,8 @@ def test_answer_form(kind: str, question: str, sentence: str, expected: bool) ->
     ("Who won the vote?", "who"), ("How did investigators identify him?", "how"),
     ("Where is he based?", "where"), ("From which town had the flight taken off?", "where"),
     ("Which company bought the stake?", ""), ("What did the letter say?", ""),
+    ("By what percentage did profit fall?", "number"), ("How tall is the tower?", "number"),
+    ("Which year did the war end?", "when"), ("What kind of gun did he use?", ""),
 ])
 def test_question_kind(question: str, kind: str) -> None:
     assert question_kind(question) == kind

@@ -46,6 +46,16 @@ def test_no_period(question: str) -> None:
     assert period(question, NEWEST) is None
 
 
+def test_month_without_year_is_the_latest_such_month_that_has_articles() -> None:
+    # 2016-17 news beside one 2020 article: "in January" means January 2017, not January 2020
+    months = {"2016-12", "2017-01", "2017-02", "2017-03", "2020-12"}
+    found = period("What happened in January?", "2020-12-29", months)
+    assert found is not None and found.date_from == "2017-01-01"
+    assert period("What happened in December?", "2020-12-29", months).date_from == "2020-12-01"
+    # no article in any January: the calendar's most recent January, as without `months`
+    assert period("What happened in January?", "2020-12-29", {"2016-12"}).date_from == "2020-01-01"
+
+
 def test_relative_period_needs_a_newest_date() -> None:
     assert period("What happened last year?", "") is None
     assert period("What happened in 2016?", "") is not None

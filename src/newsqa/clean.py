@@ -135,9 +135,10 @@ PATTERNS: tuple[Pattern, ...] = (
     _p("Instagram signature \"A post shared by Name (@handle) on ...\"",
        r"\s*A (?:post|photo|video) (?:shared|posted) by [^()\n]{1,60}\(@[\w.]{1,30}\) on (?:" + _MONTHS_SHORT
        + r") \d{1,2}, \d{4} at \d{1,2}:\d{2}\s?[ap]m [A-Z]{2,4}"),
-    # DW: the share-button strip with its permalink, teaser dates of related stories, author initials.
+    # DW (and any site's copy of the strip, in a user's own files): the share-button strip with its permalink,
+    # teaser dates of related stories, author initials.
     _p("share-button strip \"Send Facebook Twitter ... Permalink\"",
-       r"\s*(?:- )?Send Facebook Twitter [A-Za-z+ ]{0,120}?Permalink https?://(?:www\.)?dw\.com/p/\w+(?:\s+-(?=\s|$))?"),
+       r"\s*(?:- )?Send Facebook Twitter [A-Za-z+ ]{0,120}?Permalink https?://[\w.-]+/p/\w+(?:\s+-(?=\s|$))?"),
     _p("related-story date \"(dd.mm.yyyy)\"", r"\s*\((?:0[1-9]|[12]\d|3[01])\.(?:0[1-9]|1[0-2])\.(?:19|20)\d\d\)"),
     _p("author initials \"jm/kl (Reuters, AP)\"",
        r"\s+[a-z]{2,4}(?:/[a-z]{2,4})+ ?\((?:[A-Za-z]+|, ?)+\)\s*$", replacement=""),

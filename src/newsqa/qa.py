@@ -28,7 +28,6 @@ from .store import Reader, Writer, check_model, read_manifest
 from .types import Answer, Article, Hit, Problem
 
 PathLike = str | os.PathLike[str]
-_EXCLUDE_MARGIN = 3  # passages fetched beyond k per excluded article (at most 2 passages an article come back)
 
 
 class NewsQA:
@@ -206,23 +205,17 @@ class NewsQA:
     def named_filters(self, question: str, reader: Reader | None = None) -> Filters | None:
         """The period ("in March 2017") and the outlets ("according to TASS") a question names."""
         reader = reader or self.reader
-        named = period(question, reader.stats()["date_range"][1]) or Filters()
+        named = period(question, reader.stats()["date_range"][1], reader.months()) or Filters()
         outlets = outlets_named(question, reader.sources())
         if outlets:
             named = replace(named, sources=outlets)
         return named or None
 
-    def evidence(self, query: str, query_vector: np.ndarray, filters: Filters, exclude: Iterable[str] = (),
-                 retriever: Retriever | None = None) -> list[Hit]:
-        """The passages an answer is drawn from. `exclude` leaves articles out (training makes
-        questions unanswerable this way: the same question with its gold articles gone)."""
+    def evidence(self, query: str, query_vector: np.ndarray, filters: Filters,
+                 retriever: Retriever | None = None, k: int | None = None) -> list[Hit]:
+        """The passages an answer is drawn from (`k`, by default the answer settings' `passages`)."""
         retriever = retriever or Retriever(self.reader, self.embedder, self.settings.retrieval)
-        k = self.settings.answer.passages
-        exclude = set(exclude)
-        if not exclude:
-            return retriever.search(query, k, filters, query_vector)
-        hits = retriever.search(query, k + _EXCLUDE_MARGIN * len(exclude), filters, query_vector)
-        return [h for h in hits if h.article_id not in exclude][:k]
+        return retriever.search(query, k or self.settings.answer.passages, filters, query_vector)
 
     def sources(self) -> list[str]:
         """The outlets in the index, most articles first (for filter menus)."""

@@ -13,7 +13,7 @@ import calendar
 import datetime as dt
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from .lexical import content_words, fold, terms, words
@@ -221,12 +221,14 @@ _PERIODS = [re.compile(p, re.I) for p in (
 )]
 
 
-def period(question: str, newest: str) -> Filters | None:
-    """The date range a question names, or None. `newest` is the newest article's ISO date."""
+def period(question: str, newest: str, months: Collection[str] = ()) -> Filters | None:
+    """The date range a question names, or None. `newest` is the newest article's ISO date; `months`
+    ("YYYY-MM") are those that have articles: a month named without a year is the most recent such
+    month that has any ("in January", asked of 2016-17 news beside one 2020 article, is January 2017)."""
     today = _parse_iso(newest)
     for pattern in _PERIODS:
         for match in pattern.finditer(question):
-            found = _range(match.groupdict(), today)
+            found = _range(match.groupdict(), today, months)
             if found:
                 start, end, prep = found
                 prep = " ".join((prep or "in").lower().split())
@@ -251,7 +253,8 @@ def _reporting_lag(start: dt.date, end: dt.date) -> dt.timedelta:
     return dt.timedelta(days=14 if days == 1 else 31 if days <= 31 else 92)
 
 
-def _range(parts: dict[str, str | None], today: dt.date | None) -> tuple[dt.date, dt.date, str | None] | None:
+def _range(parts: dict[str, str | None], today: dt.date | None,
+           months: Collection[str] = ()) -> tuple[dt.date, dt.date, str | None] | None:
     month = _MONTHS.get((parts.get("month") or "").lower().rstrip("."))
     year = int(parts["year"]) if parts.get("year") else None
     rel = (parts.get("rel") or "").lower()
@@ -273,6 +276,7 @@ def _range(parts: dict[str, str | None], today: dt.date | None) -> tuple[dt.date
         year = today.year
         if month > today.month or (rel in ("last", "past", "previous") and month >= today.month):
             year -= 1  # the most recent such month before the newest article
+        year = _latest_covered(year, month, months)
     if month is None:
         return dt.date(year, 1, 1), dt.date(year, 12, 31), parts.get("prep")
     if parts.get("day"):
@@ -282,6 +286,12 @@ def _range(parts: dict[str, str | None], today: dt.date | None) -> tuple[dt.date
             return None
         return day, day, parts.get("prep")
     return dt.date(year, month, 1), _month_end(year, month), parts.get("prep")
+
+
+def _latest_covered(year: int, month: int, months: Collection[str]) -> int:
+    """`year`, or the latest earlier year whose `month` has articles; `year` when none has."""
+    years = [int(m[:4]) for m in months if m[5:7] == f"{month:02d}" and m[:4].isdigit() and int(m[:4]) <= year]
+    return max(years, default=year)
 
 
 def _previous_month(year: int, month: int) -> tuple[int, int]:

@@ -30,8 +30,8 @@ from ..store import Reader
 from ..types import Answer, Hit
 from .compose import Candidate, abstention, compose, passage_sentences
 from .contract import Choice, Event, Request
-from .features import (SENTENCE_CHEAP, AnswerModels, has_new_number, length_feature, new_names_feature, position_feature,
-                       restatement, typed_new)
+from .features import (DATE_WORDS, SENTENCE_CHEAP, AnswerModels, has_new_number, length_feature, new_names_feature,
+                       position_feature, restatement, typed_new)
 
 _MIN_WORDS = 4  # shorter "sentences" are captions, bylines and fragments
 _WHOLE_ARTICLES = 2  # the best articles, whose every sentence is a candidate
@@ -44,9 +44,7 @@ _CUES = {
                        r"thanks to|given that|(in an|an|latest|part of an?) efforts? to|in a bid to|intended to|designed to|meant to|"
                        r"seeking to|so as to)\b", re.I),
             re.compile(r"\b(after|following|amid|over (its|the|their|his|her|a|an)|since)\b", re.I)),
-    "when": (re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|"
-                        r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
-                        r"tonight|(19|20)\d\d)\b", re.I),
+    "when": (re.compile(rf"\b({DATE_WORDS}|today|tonight)\b", re.I),
              re.compile(r"\b(week|month|year|ago|earlier|later|since|until|morning|evening|night)\b", re.I)),
     "number": (re.compile(r"(?<![\w.,])(?!(19|20)\d\d\b)\d[\d,.]*(?!\w)|\b\d+(st|nd|rd|th)\b|\b(one|two|three|four|"
                           r"five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|"
@@ -79,29 +77,35 @@ _MONEY = re.compile(r"[$€£¥₹₽]|\b(dollars?|euros?|pounds?|yuan|yen|rupee
 
 _LEADING_PREPOSITIONS = frozenset("by in on at to from for under of with".split())
 _PLACES = frozenset("town city country village state province region place capital port county district island".split())
+_TIMES = frozenset("year month day date time decade century week season".split())
+# "What percentage / share ...", "How tall / far ...": a quantity is asked for, as with "how many".
+_QUANTITIES = frozenset("percentage percent proportion share fraction amount number sum price age rate".split())
+_MEASURES = frozenset("many much long old far tall high big large deep wide heavy fast".split())
 
 
 def question_kind(question: str) -> str:
+    """What a question asks for: a reason ("why"), a date ("when"), a quantity ("number"), a name
+    ("who"), a place ("where"), a manner ("how"), or "" (anything)."""
     w = words(question)
     if w[:1] and w[0] in _LEADING_PREPOSITIONS:  # "By how much ...", "In which town ..."
         w = w[1:]
     head = " ".join(w[:3])
+    second = w[1] if len(w) > 1 else ""
+    which = w[:1] in (["which"], ["what"])
     if ("why" in w[:3] or "reason" in w or "reasons" in w or "behind" in w
             or head.startswith(("what caused", "what led", "what prompted", "what made", "how come"))):
         return "why"
-    if "when" in w[:2] or head.startswith(("what date", "what time", "what year", "what day")):
+    if "when" in w[:2] or (which and second in _TIMES):
         return "when"
-    if head.startswith(("how many", "how much", "how long", "how old", "how far")):
+    if (w[:1] == ["how"] and second in _MEASURES) or (which and second in _QUANTITIES):
         return "number"
     if "who" in w[:2]:
         return "who"
-    if "where" in w[:2] or (w[:1] in (["which"], ["what"]) and w[1:2] and w[1] in _PLACES):
+    if "where" in w[:2] or (which and second in _PLACES):
         return "where"
     if w[:1] == ["how"]:
         return "how"
     return ""
-
-
 
 
 def has_answer_form(kind: str, question: str, sentence: str) -> bool:
@@ -144,6 +148,27 @@ def _counted_words(question: str) -> list[str]:
     return counted
 
 
+@dataclass(frozen=True)
+class Focus:
+    """What a question is about, worked out once per question: its terms, the query's rarity
+    weights of those terms (`own`, summing to `own_total`), and the names it asks about."""
+
+    terms: set[str]
+    own: dict[str, float]
+    own_total: float
+    names: set[str]
+
+    @classmethod
+    def of(cls, question: str, idf: dict[str, float]) -> Focus:
+        question_terms = term_set(question)
+        own = {t: w for t, w in idf.items() if t in question_terms}
+        return cls(question_terms, own, sum(own.values()) or 1.0, named_terms(question))
+
+    def share(self, present: set[str]) -> float:
+        """The rarity-weighted share of the question's terms that `present` holds."""
+        return sum(w for t, w in self.own.items() if t in present) / self.own_total
+
+
 @dataclass
 class Analysis:
     """One question (or part) read against its candidate sentences: the features the learned models
@@ -151,6 +176,7 @@ class Analysis:
 
     question: str
     kind: str
+    focus: Focus  # the question's terms, its rare ones weighted, and its names
     candidates: list[Candidate]  # all of them, cheap features filled in
     cheap: np.ndarray  # SENTENCE_CHEAP rows, one per candidate
     shortlist: list[Candidate] = field(default_factory=list)  # the best by the cheap model, embedded
@@ -230,7 +256,8 @@ class ExtractiveAnswerer:
         """Cheap features of every candidate, the shortlist by the cheap model, its full features,
         and the question's features for the best of it."""
         kind = question_kind(question)
-        analysis = Analysis(question, kind, candidates, self._cheap_features(kind, question, candidates))
+        focus = Focus.of(question, self._idf)
+        analysis = Analysis(question, kind, focus, candidates, self._cheap_features(kind, question, focus, candidates))
         if not candidates:
             return analysis
         models = self.models
@@ -258,7 +285,7 @@ class ExtractiveAnswerer:
             return Choice()
         confidence = float(self.models.answerable.probability(analysis.asked[None, :])[0])
         if confidence < self.models.threshold or (settings.names_required and not self._coverage(
-                best.hit.article_id, named_terms(analysis.question))):
+                best.hit.article_id, analysis.focus.names)):
             return Choice(confidence=confidence)  # unsure, or about none of the names the question asks about
         chosen = [best]
         for c in shortlist:
@@ -274,13 +301,10 @@ class ExtractiveAnswerer:
             chosen.append(c)
         return Choice(chosen, confidence)
 
-    def _cheap_features(self, kind: str, question: str, candidates: list[Candidate]) -> np.ndarray:
+    def _cheap_features(self, kind: str, question: str, focus: Focus, candidates: list[Candidate]) -> np.ndarray:
         idf = self._idf
         total = sum(idf.values()) or 1.0
-        question_terms = term_set(question)
-        own = {t: w for t, w in idf.items() if t in question_terms}
-        own_total = sum(own.values()) or 1.0
-        names = named_terms(question)
+        question_terms = focus.terms
         article_rank = {a: r for r, a in enumerate(dict.fromkeys(c.hit.article_id for c in candidates))}
         present = [term_set(c.text) for c in candidates]
         anchor: dict[str, Candidate] = {}  # each article's sentence most like the question in words
@@ -289,7 +313,7 @@ class ExtractiveAnswerer:
             if c.hit.article_id not in anchor or c.lexical > anchor[c.hit.article_id].lexical:
                 anchor[c.hit.article_id] = c
         by_place = {(c.hit.article_id, c.position): c for c in candidates}
-        coverage = {a: self._coverage(a, names) for a in article_rank}
+        coverage = {a: self._coverage(a, focus.names) for a in article_rank}
         group = "why_how" if kind in ("why", "how") else "entity" if kind else ""
         rows = np.zeros((len(candidates), len(SENTENCE_CHEAP)))
         for row, c, p in zip(rows, candidates, present):
@@ -299,7 +323,7 @@ class ExtractiveAnswerer:
             near = 1 / (1 + abs(c.position - best.position))
             restate = restatement(question_terms, p)
             values = {
-                "lexical": c.lexical, "own_lexical": sum(w for t, w in own.items() if t in p) / own_total,
+                "lexical": c.lexical, "own_lexical": focus.share(p),
                 "article_lexical": best.lexical, "prev_lexical": prev.lexical if prev else 0.0,
                 "next_lexical": nxt.lexical if nxt else 0.0, "anchor_near": near,
                 "hit_rank": 1 / (1 + c.hit_rank), "article_rank": 1 / (1 + article_rank[c.hit.article_id]),
@@ -333,20 +357,17 @@ class ExtractiveAnswerer:
         its rare terms near the best sentence and in its article, and the rarest one missing."""
         shortlist = analysis.shortlist
         best = shortlist[0]
-        own = {t: w for t, w in self._idf.items() if t in term_set(analysis.question)}
-        own_total = sum(own.values()) or 1.0
+        focus = analysis.focus
         text = self._texts.get(best.hit.article_id, "")
         spans = self.reader.sentences(best.hit.article_id)
         window = spans[max(0, best.position - _FOCUS_WINDOW): best.position + _FOCUS_WINDOW + 1]
         near = term_set(text[window[0].start:window[-1].end]) if window else set()
         everywhere = term_set(text)
         top_idf = max(self._idf.values(), default=1.0) or 1.0
-        missing = [w for t, w in own.items() if t not in everywhere]
+        missing = [w for t, w in focus.own.items() if t not in everywhere]
         return np.asarray((
             best.score, shortlist[1].score if len(shortlist) > 1 else 0.0, max(c.meaning for c in shortlist),
-            self._coverage(best.hit.article_id, named_terms(analysis.question)),
-            sum(w for t, w in own.items() if t in near) / own_total,
-            sum(w for t, w in own.items() if t in everywhere) / own_total,
+            self._coverage(best.hit.article_id, focus.names), focus.share(near), focus.share(everywhere),
             max(missing, default=0.0) / top_idf, float(bool(analysis.kind)),
             float(has_answer_form(analysis.kind, analysis.question, best.text)),
             max((h.dense_score or 0.0 for h in hits[:1]), default=0.0),

@@ -31,9 +31,10 @@ from ..question import names
 MODEL_FILE = Path(__file__).resolve().parent.parent / "data" / "answerer.json"
 
 _NUMBER = re.compile(r"(?<![\w.,])\d[\d,.]*(?!\w)")
-_DATE_WORD = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|"
-                        r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|"
-                        r"(19|20)\d\d)\b", re.I)
+# Words that date a thing: months, weekdays, "yesterday", a year. The "when" cue adds "today" and "tonight".
+DATE_WORDS = (r"january|february|march|april|may|june|july|august|september|october|november|december|"
+              r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|(19|20)\d\d")
+_DATE_WORD = re.compile(rf"\b({DATE_WORDS})\b", re.I)
 _PLACE = re.compile(r"\b(?:in|at|from|near|outside|into)\s+(?:the\s+)?([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)")
 _POSITION_SCALE = math.log(50)  # sentence positions past ~50 are all "deep in the article"
 _LENGTH_SCALE = 60  # words; longer sentences are rare and score as 60
