@@ -1,0 +1,527 @@
+"""Feeds and article pages over HTTP: `newsqa build URL`, `newsqa watch`, `newsqa remove --before/--source`.
+
+Everything is served by a real HTTP server on 127.0.0.1 started here; no request leaves the machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from newsqa import NewsQA, Settings
+from newsqa.cli import main as cli_main
+from newsqa.cli import read_url_list
+from newsqa.config import FetchSettings
+from newsqa.fetch import USER_AGENT, Fetcher, FetchError
+from newsqa.watch import parse_interval, poll_once, watch
+
+# Short limits, so the bad cases cost a second or two in all: the slow page answers after SLOW seconds.
+FAST = FetchSettings(connect_timeout=1.0, read_timeout=0.5, max_page_mb=0.05, backoff=0.05, max_retry_after=2.0,
+                     max_redirects=3)
+SLOW = 2.0
+TODAY = dt.date.today()
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+ENV.pop("NEWSQA_INDEX", None)
+
+TOPICS = {
+    "harbour": ("Harbour bridge reopens after repairs", "The harbour bridge reopened to traffic on Monday after "
+                "eight months of repairs to its steel cables. Engineers replaced {n} cables and repainted the deck."),
+    "library": ("City library extends weekend hours", "The central library will stay open until nine on Saturdays "
+                "from next month. The council approved {n} extra staff posts for the change."),
+    "rail": ("Night trains return to the northern line", "Night trains will run on the northern line again from "
+             "spring, the rail operator said. Tickets for the {n} new services go on sale in March."),
+    "orchard": ("Orchard growers report record apple harvest", "Apple growers in the valley picked a record crop "
+                "this autumn after a mild spring. Cooperatives counted {n} tonnes by the end of October."),
+    "museum": ("Museum returns bronze statues to their city", "The national museum handed back {n} bronze statues "
+               "taken from the old city a century ago. A ceremony was held in the restored town hall."),
+}
+
+
+def paragraphs(topic: str, n: int = 12) -> list[str]:
+    _, lead = TOPICS[topic]
+    return [lead.format(n=n),
+            f"Officials said the {topic} project had drawn wide support from residents and local businesses.",
+            f"A spokesperson described the {topic} decision as the result of two years of planning and talks.",
+            f"Further details about the {topic} plans are expected to be published by the council next week.",
+            "READ MORE: Council budget vote delayed again Officials had hoped to settle the matter in June."]
+
+
+def page_html(topic: str, site: str = "Example News", published: dt.date = TODAY, n: int = 12,
+              canonical: str = "") -> str:
+    title, _ = TOPICS[topic]
+    body = "".join(f"<p>{p}</p>" for p in paragraphs(topic, n))
+    link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+    return (f"<html><head><title>{title} | {site}</title>{link}<meta property=\"og:site_name\" content=\"{site}\">"
+            f"<meta property=\"article:published_time\" content=\"{published.isoformat()}T08:00:00Z\"></head>"
+            f"<body><nav><a href=\"/\">Home</a></nav><article><h1>{title}</h1>{body}</article>"
+            f"<footer>Copyright {site}</footer></body></html>")
+
+
+def rss(items: list[tuple[str, str, dt.date]], title: str = "Example News") -> str:
+    entries = "".join(f"<item><title>{t}</title><link>{link}</link><guid>{link}</guid>"
+                      f"<pubDate>{format_datetime(dt.datetime(d.year, d.month, d.day, 8, tzinfo=dt.timezone.utc))}"
+                      f"</pubDate><description>A short teaser.</description></item>" for t, link, d in items)
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
+            f"<link>http://example.test/</link><description>News</description>{entries}</channel></rss>")
+
+
+def atom(entries: list[tuple[str, str, dt.date, str]], title: str = "Atom Times") -> str:
+    """Atom entries (title, link, date, full text or "" for a teaser)."""
+    body = ""
+    for t, link, d, text in entries:
+        content = (f'<content type="html">{"".join(f"&lt;p&gt;{p}&lt;/p&gt;" for p in text.split(chr(10)))}'
+                   "</content>" if text else "<summary>A teaser only.</summary>")
+        body += (f"<entry><title>{t}</title><link href=\"{link}\"/><id>{link}</id>"
+                 f"<published>{d.isoformat()}T08:00:00Z</published><updated>{d.isoformat()}T08:00:00Z</updated>"
+                 f"{content}</entry>")
+    return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>{title}</title>'
+            f'<id>urn:atom-times</id><updated>{TODAY.isoformat()}T08:00:00Z</updated>{body}</feed>')
+
+
+@dataclass
+class Route:
+    body: bytes | str = b""
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    etag: bool = True  # send an ETag (a hash of the body) and answer If-None-Match with 304
+    failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers before the real one
+
+
+class Site:
+    """A web site on 127.0.0.1: `routes` by path, changed by tests between requests; `log` of what was asked."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route | Callable[[], Route]] = {}
+        self.log: list[tuple[str, int, dict[str, str]]] = []  # (path, status, request headers)
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.lock = threading.Lock()
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                with site.lock:
+                    site.in_flight += 1
+                    site.most_in_flight = max(site.most_in_flight, site.in_flight)
+                try:
+                    site.answer(self)
+                finally:
+                    with site.lock:
+                        site.in_flight -= 1
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def answer(self, handler: BaseHTTPRequestHandler) -> None:
+        path = handler.path
+        route = self.routes.get(path)
+        route = route() if callable(route) else route
+        status, headers, body = self.respond(route, handler)
+        self.log.append((path, status, dict(handler.headers)))
+        if route is not None and route.delay:
+            time.sleep(route.delay)
+        try:
+            handler.send_response(status)
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout, a page too large)
+
+    @staticmethod
+    def respond(route: Route | None, handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        if route is None:
+            return 404, {"Content-Type": "text/plain"}, b"not found"
+        if route.failures:
+            status, headers = route.failures.pop(0)
+            return status, headers, b"try later"
+        body = route.body.encode() if isinstance(route.body, str) else route.body
+        headers = {"Content-Type": route.content_type, **route.headers}
+        if route.etag:
+            tag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+            headers["ETag"] = tag
+            if handler.headers.get("If-None-Match") == tag:
+                return 304, {"ETag": tag}, b""
+        return route.status, headers, body
+
+    def requests(self, path: str) -> list[tuple[int, dict[str, str]]]:
+        return [(status, headers) for p, status, headers in self.log if p == path]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    site = Site()
+    yield site
+    site.close()
+
+
+def news_site(site: Site) -> None:
+    """Two feeds: RSS 2.0 whose entries are teasers (their pages are fetched) and Atom with one full-text entry."""
+    site.routes["/robots.txt"] = Route("User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    for topic in ("harbour", "library"):
+        site.routes[f"/news/{topic}.html"] = Route(page_html(topic, canonical=site.url(f"/news/{topic}")))
+    site.routes["/rss.xml"] = Route(rss([(TOPICS[t][0], site.url(f"/news/{t}.html"), TODAY)
+                                         for t in ("harbour", "library")]), content_type="application/rss+xml")
+    site.routes["/atom/rail.html"] = Route(page_html("rail", site="Atom Times"))
+    full = "\n".join(paragraphs("orchard") * 6)  # over FULL_TEXT_MIN_WORDS: the entry is the article
+    site.routes["/atom.xml"] = Route(atom([(TOPICS["rail"][0], site.url("/atom/rail.html"), TODAY, ""),
+                                           (TOPICS["orchard"][0], site.url("/atom/orchard.html"), TODAY, full)]),
+                                     content_type="application/atom+xml")
+
+
+def settings() -> Settings:
+    return Settings(fetch=FAST)
+
+
+def build(urls: list[str], index: Path, **kwargs: object) -> NewsQA:
+    return NewsQA.build(urls, index, settings=settings(), **kwargs)
+
+
+def stored(index: Path) -> dict[str, dict]:
+    with NewsQA.open(index).reader.db as db:
+        return {r["url"]: dict(r) for r in db.execute("SELECT * FROM articles")}
+
+
+# ---------------------------------------------------------------- build from feeds
+
+
+def test_build_from_an_rss_and_an_atom_feed_stores_each_entry_with_its_metadata(site: Site, tmp_path: Path) -> None:
+    news_site(site)
+    qa = build([site.url("/rss.xml"), site.url("/atom.xml")], tmp_path / "index")
+    report = qa.last_report
+    assert report.problems == [] and report.added == 4 and report.urls == 2
+    articles = stored(tmp_path / "index")
+    harbour = articles[site.url("/news/harbour")]  # the page's canonical URL, not the feed's link
+    assert harbour["id"] == site.url("/news/harbour")
+    assert harbour["title"] == TOPICS["harbour"][0]
+    assert harbour["source"] == "Example News"  # the page's site name
+    assert harbour["published"] == TODAY.isoformat()
+    assert "eight months of repairs" in harbour["text"] and "Copyright" not in harbour["text"]
+    assert "READ MORE" not in harbour["text"]  # cleaned as files are (clean.py)
+    orchard = articles[site.url("/atom/orchard.html")]  # full text in the feed: its page was never asked for
+    assert orchard["source"] == "Atom Times" and "record crop" in orchard["text"]
+    assert site.requests("/atom/orchard.html") == []
+    assert articles[site.url("/atom/rail.html")]["source"] == "Atom Times"
+
+
+def test_every_request_names_newsqa_and_asks_robots_txt_once_per_site(site: Site, tmp_path: Path) -> None:
+    news_site(site)
+    build([site.url("/rss.xml"), site.url("/atom.xml")], tmp_path / "index")
+    assert {headers["User-Agent"] for _, _, headers in site.log} == {USER_AGENT}
+    assert "newsqa/" in USER_AGENT
+    assert len(site.requests("/robots.txt")) == 1
+
+
+def test_a_rerun_without_changes_downloads_and_embeds_nothing(site: Site, tmp_path: Path) -> None:
+    news_site(site)
+    urls = [site.url("/rss.xml"), site.url("/atom.xml")]
+    build(urls, tmp_path / "index")
+    generation = json.loads((tmp_path / "index" / "manifest.json").read_text())["files"]
+    report = build(urls, tmp_path / "index").last_report
+    assert (report.added, report.updated, report.chunks) == (0, 0, 0)
+    assert report.not_modified == 2  # both feeds answered 304: not even their entries were asked for
+    assert [status for status, _ in site.requests("/rss.xml")] == [200, 304]
+    assert site.requests("/rss.xml")[1][1]["If-None-Match"]
+    assert len(site.requests("/news/harbour.html")) == 1
+    assert json.loads((tmp_path / "index" / "manifest.json").read_text())["files"] == generation  # no new write
+
+
+def test_a_changed_entry_is_re_embedded_and_the_unchanged_ones_are_not(site: Site, tmp_path: Path) -> None:
+    news_site(site)
+    urls = [site.url("/rss.xml")]
+    build(urls, tmp_path / "index")
+    site.routes["/news/harbour.html"].body = page_html("harbour", n=40, canonical=site.url("/news/harbour"))
+    site.routes["/rss.xml"].body += " "  # the feed changed too (a new ETag), so its entries are revalidated
+    report = build(urls, tmp_path / "index").last_report
+    assert (report.added, report.updated, report.not_modified) == (0, 1, 1)  # library: 304
+    assert report.chunks >= 1
+    assert "Engineers replaced 40 cables" in stored(tmp_path / "index")[site.url("/news/harbour")]["text"]
+
+
+def test_a_page_url_is_read_as_one_article(site: Site, tmp_path: Path) -> None:
+    site.routes["/story"] = Route(page_html("museum", site="City Herald"))
+    report = build([site.url("/story")], tmp_path / "index").last_report
+    assert report.added == 1
+    (article,) = stored(tmp_path / "index").values()
+    assert (article["source"], article["title"]) == ("City Herald", TOPICS["museum"][0])
+
+
+def test_a_page_without_a_site_name_takes_its_domain_as_the_outlet(site: Site, tmp_path: Path) -> None:
+    site.routes["/plain"] = Route(page_html("museum").replace('<meta property="og:site_name" content="Example News">',
+                                                              "").replace(" | Example News", ""))
+    build([site.url("/plain")], tmp_path / "index")
+    (article,) = stored(tmp_path / "index").values()
+    assert article["source"] == "127.0.0.1"
+
+
+# ---------------------------------------------------------------- what goes wrong
+
+
+def bad_site(site: Site) -> dict[str, str]:
+    """A feed whose entries are each a bad case; returns path -> the reason expected, or "" for fetched after all."""
+    site.routes["/robots.txt"] = Route("User-agent: newsqa\nDisallow: /private/\n", content_type="text/plain")
+    site.routes["/slow.html"] = Route(page_html("harbour"), delay=SLOW)
+    site.routes["/flaky.html"] = Route(page_html("library"), failures=[(500, {})])
+    site.routes["/busy.html"] = Route(page_html("rail"), failures=[(429, {"Retry-After": "1"})])
+    site.routes["/too-busy.html"] = Route(page_html("rail"), failures=[(429, {"Retry-After": "3600"})])
+    site.routes["/down.html"] = Route(page_html("rail"), failures=[(503, {})] * 9)
+    site.routes["/report.pdf"] = Route(b"%PDF-1.4", content_type="application/pdf")
+    site.routes["/loop-a"] = Route(status=302, headers={"Location": "/loop-b"}, etag=False)
+    site.routes["/loop-b"] = Route(status=302, headers={"Location": "/loop-a"}, etag=False)
+    site.routes["/moved"] = Route(status=301, headers={"Location": "/flaky.html"}, etag=False)
+    site.routes["/huge.html"] = Route(page_html("orchard").replace("</article>", "<p>" + "word " * 20_000 + "</p>"
+                                                                   "</article>"))
+    site.routes["/private/memo.html"] = Route(page_html("museum"))
+    site.routes["/empty.html"] = Route("<html><body><nav>Home | About</nav></body></html>")
+    expected = {
+        "/slow.html": "timed out", "/missing.html": "HTTP 404 Not Found", "/flaky.html": "",
+        "/busy.html": "", "/too-busy.html": "asks to wait 3600 s, over the 2 s limit",
+        "/down.html": "HTTP 503 Service Unavailable after 4 tries", "/report.pdf": "content type application/pdf",
+        "/loop-a": "redirect loop", "/huge.html": "over the 0.05 MB limit",
+        "/private/memo.html": "robots.txt disallows", "/empty.html": "no article text",
+    }
+    site.routes["/bad.xml"] = Route(rss([(p, site.url(p), TODAY) for p in expected]),
+                                    content_type="application/rss+xml")
+    site.routes["/notes.txt"] = Route("plain notes", content_type="text/plain")
+    site.routes["/broken.xml"] = Route('<?xml version="1.0"?><rss version="2.0"><channel><title>Broken</title><<<',
+                                       content_type="application/rss+xml")
+    return expected
+
+
+def test_each_bad_url_is_reported_with_its_reason_and_the_build_goes_on(site: Site, tmp_path: Path) -> None:
+    expected = bad_site(site)
+    report = build([site.url("/bad.xml"), site.url("/broken.xml"), site.url("/notes.txt")],
+                   tmp_path / "index").last_report
+    problems = {p.path: p.reason for p in report.problems}
+    for path, reason in expected.items():
+        if reason:
+            assert reason in problems.pop(site.url(path)), path
+    assert "malformed XML" in problems.pop(site.url("/broken.xml"))
+    assert "content type text/plain" in problems.pop(site.url("/notes.txt"))
+    assert problems == {}
+    urls = set(stored(tmp_path / "index"))
+    assert urls == {site.url("/flaky.html"), site.url("/busy.html")}  # retried and read
+    assert [s for s, _ in site.requests("/flaky.html")] == [500, 200]
+    assert site.requests("/private/memo.html") == []  # never asked for
+
+
+def test_a_redirect_is_followed_to_the_page(site: Site) -> None:
+    bad_site(site)
+    with Fetcher(FAST) as fetcher:
+        page = fetcher.fetch(site.url("/moved"))
+    assert page.url == site.url("/flaky.html") and b"<article>" in page.content
+
+
+def test_a_refused_connection_is_a_reason_not_a_crash(tmp_path: Path) -> None:
+    probe = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    port = probe.server_address[1]
+    probe.server_close()  # nothing listens there now
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError, match="cannot connect"):
+        fetcher.fetch(f"http://127.0.0.1:{port}/news")
+
+
+def test_no_more_than_two_requests_at_a_time_reach_one_host(site: Site) -> None:
+    for number in range(8):
+        site.routes[f"/p{number}"] = Route(page_html("museum"), delay=0.1)
+    with Fetcher(FAST) as fetcher:
+        pages = fetcher.fetch_many([(site.url(f"/p{n}"), None) for n in range(8)])
+    assert not any(isinstance(p, FetchError) for p in pages)
+    assert site.most_in_flight == 2
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_build_reads_urls_from_a_file_and_prints_their_failures(site: Site, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    news_site(site)
+    listing = tmp_path / "feeds.txt"
+    listing.write_text(f"# our feeds\n{site.url('/rss.xml')}\n\n{site.url('/nothing-here')}  # gone\n")
+    code = cli_main(["build", "--urls", str(listing), "--index", str(tmp_path / "index"), "--quiet",
+                     "--timeout", "1"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "2 URLs" in out and "2 added" in out
+    assert f"skipped {site.url('/nothing-here')}: HTTP 404 Not Found" in out
+
+
+def test_a_url_list_with_a_line_that_is_no_url_names_the_line(tmp_path: Path) -> None:
+    listing = tmp_path / "feeds.txt"
+    listing.write_text("https://example.org/feed.xml\nexample.org/other\n")
+    with pytest.raises(ValueError, match=r"feeds.txt:2: 'example.org/other' is not an http\(s\) URL"):
+        read_url_list(str(listing))
+
+
+def dated_index(site: Site, tmp_path: Path) -> Path:
+    """Articles from two outlets, published 200, 40 and 0 days ago."""
+    for topic, days, outlet in (("harbour", 200, "Example News"), ("library", 40, "City Herald"),
+                                ("rail", 0, "City Herald")):
+        site.routes[f"/{topic}"] = Route(page_html(topic, site=outlet, published=TODAY - dt.timedelta(days=days)))
+    index = tmp_path / "index"
+    build([site.url(f"/{t}") for t in ("harbour", "library", "rail")], index)
+    return index
+
+
+def test_remove_before_a_date_and_from_an_outlet(site: Site, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    index = dated_index(site, tmp_path)
+    cutoff = (TODAY - dt.timedelta(days=100)).isoformat()
+    assert cli_main(["remove", "--before", cutoff, "--index", str(index)]) == 0
+    assert set(stored(index)) == {site.url("/library"), site.url("/rail")}
+    assert cli_main(["remove", "--source", "city herald", "--before", TODAY.isoformat(), "--index", str(index)]) == 0
+    assert set(stored(index)) == {site.url("/rail")}  # both must hold: the one of today stays
+    assert cli_main(["remove", "--source", "City Herald", "--index", str(index)]) == 0
+    assert stored(index) == {}
+    assert "removed 1 articles" in capsys.readouterr().out
+
+
+def test_remove_before_something_that_is_not_a_day_is_refused(site: Site, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    index = dated_index(site, tmp_path)
+    assert cli_main(["remove", "--before", "last week", "--index", str(index)]) == 2
+    assert "--before 'last week' is not a day; write it as YYYY-MM-DD" in capsys.readouterr().err
+    assert len(stored(index)) == 3
+
+
+def test_a_removed_page_is_fetched_whole_again_by_the_next_build(site: Site, tmp_path: Path) -> None:
+    index = dated_index(site, tmp_path)
+    NewsQA.open(index).remove(source="Example News")
+    report = build([site.url("/harbour"), site.url("/rail")], index).last_report
+    assert (report.added, report.not_modified) == (1, 1)
+
+
+# ---------------------------------------------------------------- watch
+
+
+def test_intervals_read_as_seconds_minutes_and_hours() -> None:
+    assert [parse_interval(t) for t in ("15m", "30s", "2h", "90")] == [900, 30, 7200, 90]
+    with pytest.raises(ValueError, match="bad interval 'soon'"):
+        parse_interval("soon")
+
+
+def test_watch_adds_an_entry_that_appears_between_two_polls(site: Site, tmp_path: Path) -> None:
+    news_site(site)
+    qa = build([], tmp_path / "index")
+    lines = []
+
+    def log(poll: object) -> None:
+        lines.append(poll.line())
+        items = [(TOPICS[t][0], site.url(f"/news/{t}.html"), TODAY) for t in ("harbour", "library", "museum")]
+        site.routes["/news/museum.html"] = Route(page_html("museum"))
+        site.routes["/rss.xml"].body = rss(items)
+
+    assert watch(qa, [site.url("/rss.xml")], every=0.1, polls=2, log=log) == 2
+    assert "poll 1: 2 added, 0 updated, 0 removed, 0 failed" in lines[0]
+    assert "poll 2: 1 added, 0 updated, 0 removed, 0 failed, 2 unchanged; index holds 3 articles" in lines[1]
+    assert len(site.requests("/news/harbour.html")) == 2  # asked again, answered 304
+
+
+def test_watch_keep_days_drops_old_entries_and_expires_old_articles(site: Site, tmp_path: Path) -> None:
+    index = dated_index(site, tmp_path)  # 200, 40 and 0 days old
+    site.routes["/feed.xml"] = Route(rss([(TOPICS["museum"][0], site.url("/museum"), TODAY - dt.timedelta(days=60)),
+                                          (TOPICS["orchard"][0], site.url("/orchard"), TODAY)]),
+                                     content_type="application/rss+xml")
+    site.routes["/museum"] = Route(page_html("museum"))
+    site.routes["/orchard"] = Route(page_html("orchard"))
+    qa = NewsQA.open(index, settings=settings())
+    poll = poll_once(qa, [site.url("/feed.xml")], keep_days=30)
+    assert (poll.added, poll.removed, poll.total) == (1, 2, 2)
+    assert set(stored(index)) == {site.url("/rail"), site.url("/orchard")}
+    site.routes["/feed.xml"].body += " "  # a changed feed is read again, and its entries revalidated
+    again = poll_once(qa, [site.url("/feed.xml")], keep_days=30)
+    assert (again.added, again.removed) == (0, 0)
+    assert [status for status, _ in site.requests("/museum")] == [200, 304]  # the old entry is remembered
+
+
+def start_watch(site: Site, index: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "newsqa.cli", "watch", site.url("/rss.xml"), "--index", str(index),
+                             "--every", "0.2s", "--timeout", "1", *extra], env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def growing_feed(site: Site) -> None:
+    """An RSS feed with a new entry each time it is read: every poll of watch writes to the index."""
+    count = iter(range(10_000))
+
+    def feed() -> Route:
+        number = next(count)
+        for n in range(number + 1):
+            site.routes.setdefault(f"/live/{n}", Route(page_html(list(TOPICS)[n % 5], n=n)))
+        return Route(rss([(f"Update {n}", site.url(f"/live/{n}"), TODAY) for n in range(number + 1)]),
+                     content_type="application/rss+xml")
+
+    site.routes["/rss.xml"] = feed
+
+
+def wait_for_line(process: subprocess.Popen[str], text: str) -> str:
+    for line in process.stdout:
+        if text in line:
+            return line
+    raise AssertionError(f"watch ended without printing {text!r}: {process.stderr.read()}")
+
+
+def test_sigterm_stops_watch_cleanly_between_polls(site: Site, tmp_path: Path) -> None:
+    growing_feed(site)
+    process = start_watch(site, tmp_path / "index")
+    try:
+        wait_for_line(process, "poll 2:")
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert "stopped after" in err and "the index is complete" in err
+    assert NewsQA.open(tmp_path / "index").info()["articles"] >= 2
+
+
+def test_kill_9_during_watch_leaves_an_index_that_opens_and_takes_writes(site: Site, tmp_path: Path) -> None:
+    growing_feed(site)
+    index = tmp_path / "index"
+    process = start_watch(site, index)
+    try:
+        wait_for_line(process, "poll 2:")
+        time.sleep(0.3)  # into the next poll's fetching or writing
+    finally:
+        process.kill()
+        process.wait()
+    qa = NewsQA.open(index)
+    held = qa.info()["articles"]
+    assert held >= 2 and qa.search("harbour bridge repairs", k=1)
+    files = {p.name for p in index.iterdir()}
+    manifest = json.loads((index / "manifest.json").read_text())
+    assert set(manifest["files"].values()) <= files
+    with sqlite3.connect(index / manifest["files"]["database"]) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    report = build([site.url("/rss.xml")], index).last_report  # the dead watcher's lock is gone with it
+    assert report.problems == [] and report.total_articles > held
