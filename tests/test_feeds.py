@@ -21,13 +21,16 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
+from filelock import FileLock
 
 from newsqa import NewsQA, Settings
 from newsqa.cli import main as cli_main
 from newsqa.cli import read_url_list
 from newsqa.config import FetchSettings
-from newsqa.fetch import USER_AGENT, Fetcher, FetchError
+from newsqa.fetch import USER_AGENT, Fetcher, FetchError, network_reason
+from newsqa.store import LOCK
 from newsqa.watch import parse_interval, poll_once, watch
 
 # Short limits, so the bad cases cost a second or two in all: the slow page answers after SLOW seconds.
@@ -351,6 +354,12 @@ def test_a_refused_connection_is_a_reason_not_a_crash(tmp_path: Path) -> None:
         fetcher.fetch(f"http://127.0.0.1:{port}/news")
 
 
+def test_a_host_that_does_not_resolve_is_reported_as_a_dns_failure() -> None:
+    # The exception httpx raises when getaddrinfo fails (not provoked here: a lookup would leave the machine)
+    reason = network_reason(httpx.ConnectError("[Errno -2] Name or service not known"), FAST)
+    assert reason == "cannot find the host (DNS lookup failed); check the address"
+
+
 def test_no_more_than_two_requests_at_a_time_reach_one_host(site: Site) -> None:
     for number in range(8):
         site.routes[f"/p{number}"] = Route(page_html("museum"), delay=0.1)
@@ -414,6 +423,17 @@ def test_remove_before_something_that_is_not_a_day_is_refused(site: Site, tmp_pa
     assert len(stored(index)) == 3
 
 
+def test_an_index_from_before_urls_takes_urls_without_a_rebuild(site: Site, tmp_path: Path) -> None:
+    index = dated_index(site, tmp_path)
+    database = index / json.loads((index / "manifest.json").read_text())["files"]["database"]
+    with sqlite3.connect(database) as db:
+        db.execute("DROP TABLE fetch_state")  # as an index built before feeds were read
+    assert NewsQA.open(index).reader.fetch_state() == {}
+    site.routes["/museum"] = Route(page_html("museum"))
+    assert build([site.url("/museum")], index).last_report.added == 1
+    assert build([site.url("/museum")], index).last_report.not_modified == 1
+
+
 def test_a_removed_page_is_fetched_whole_again_by_the_next_build(site: Site, tmp_path: Path) -> None:
     index = dated_index(site, tmp_path)
     NewsQA.open(index).remove(source="Example News")
@@ -462,6 +482,15 @@ def test_watch_keep_days_drops_old_entries_and_expires_old_articles(site: Site, 
     again = poll_once(qa, [site.url("/feed.xml")], keep_days=30)
     assert (again.added, again.removed) == (0, 0)
     assert [status for status, _ in site.requests("/museum")] == [200, 304]  # the old entry is remembered
+
+
+def test_a_poll_while_another_process_writes_is_a_failure_and_watch_goes_on(site: Site, tmp_path: Path) -> None:
+    news_site(site)
+    qa = build([], tmp_path / "index")
+    with FileLock(str(tmp_path / "index" / LOCK)):
+        poll = poll_once(qa, [site.url("/rss.xml")], keep_days=None)
+    assert poll.added == 0 and "index is locked" in poll.failures[0].reason
+    assert poll_once(qa, [site.url("/rss.xml")], keep_days=None, number=2).added == 2
 
 
 def start_watch(site: Site, index: Path, *extra: str) -> subprocess.Popen[str]:

@@ -360,7 +360,10 @@ def _watch(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"newsqa watch: {exc}", file=sys.stderr)
         return 2
-    qa = NewsQA.build([], args.index, settings=settings)  # opens the index, or makes an empty one to fill
+    if (Path(args.index) / "manifest.json").exists():
+        qa = NewsQA.open(args.index, settings=settings)  # the index's own model, whatever --model says
+    else:
+        qa = NewsQA.build([], args.index, settings=settings)  # an empty index to fill
 
     def log(poll) -> None:  # noqa: ANN001 - watch.Poll
         print(poll.line(), flush=True)

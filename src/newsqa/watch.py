@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 
 from .qa import NewsQA
+from .store import IndexLocked
 from .types import Problem
 
 STOP_LATENCY = 0.25  # seconds between looks at the stop flag while waiting for the next poll
@@ -53,10 +54,18 @@ class Poll:
 
 
 def poll_once(qa: NewsQA, feeds: Sequence[str], keep_days: int | None, number: int = 1) -> Poll:
-    """Fetch the feeds into the index, then remove what is older than `keep_days` days."""
+    """Fetch the feeds into the index, then remove what is older than `keep_days` days. An index another
+    process is writing to (locked) is a failed poll, tried again at the next one."""
     since = (dt.date.today() - dt.timedelta(days=keep_days)).isoformat() if keep_days else ""
-    report = qa.add(feeds, since=since)
-    removed = qa.remove(before=since) if since else 0
+    try:
+        report = qa.add(feeds, since=since)
+    except IndexLocked as exc:
+        return Poll(number, total=qa.info()["articles"], failures=[Problem(str(qa.index_dir), str(exc))])
+    removed = 0
+    try:
+        removed = qa.remove(before=since) if since else 0
+    except IndexLocked as exc:
+        report.problems.append(Problem(str(qa.index_dir), str(exc)))
     return Poll(number, report.added, report.updated, removed, report.unchanged + report.not_modified,
                 qa.info()["articles"], report.problems)
 
