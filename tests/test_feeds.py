@@ -6,23 +6,20 @@ Everything is served by a real HTTP server on 127.0.0.1 started here; no request
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from email.utils import format_datetime
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
+from conftest import ROOT
 from filelock import FileLock
 
 from newsqa import NewsQA, Settings
@@ -32,6 +29,9 @@ from newsqa.config import FetchSettings
 from newsqa.fetch import USER_AGENT, Fetcher, FetchError, network_reason
 from newsqa.store import LOCK
 from newsqa.watch import parse_interval, poll_once, watch
+
+sys.path.insert(0, str(ROOT / "bench"))
+from local_site import Route, Site, article_page, rss_feed  # noqa: E402
 
 # Short limits, so the bad cases cost a second or two in all: the slow page answers after SLOW seconds.
 FAST = FetchSettings(connect_timeout=1.0, read_timeout=0.5, max_page_mb=0.05, backoff=0.05, max_retry_after=2.0,
@@ -66,21 +66,11 @@ def paragraphs(topic: str, n: int = 12) -> list[str]:
 
 def page_html(topic: str, site: str = "Example News", published: dt.date = TODAY, n: int = 12,
               canonical: str = "") -> str:
-    title, _ = TOPICS[topic]
-    body = "".join(f"<p>{p}</p>" for p in paragraphs(topic, n))
-    link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
-    return (f"<html><head><title>{title} | {site}</title>{link}<meta property=\"og:site_name\" content=\"{site}\">"
-            f"<meta property=\"article:published_time\" content=\"{published.isoformat()}T08:00:00Z\"></head>"
-            f"<body><nav><a href=\"/\">Home</a></nav><article><h1>{title}</h1>{body}</article>"
-            f"<footer>Copyright {site}</footer></body></html>")
+    return article_page(TOPICS[topic][0], paragraphs(topic, n), site, published, canonical)
 
 
 def rss(items: list[tuple[str, str, dt.date]], title: str = "Example News") -> str:
-    entries = "".join(f"<item><title>{t}</title><link>{link}</link><guid>{link}</guid>"
-                      f"<pubDate>{format_datetime(dt.datetime(d.year, d.month, d.day, 8, tzinfo=dt.timezone.utc))}"
-                      f"</pubDate><description>A short teaser.</description></item>" for t, link, d in items)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
-            f"<link>http://example.test/</link><description>News</description>{entries}</channel></rss>")
+    return rss_feed(items, title)
 
 
 def atom(entries: list[tuple[str, str, dt.date, str]], title: str = "Atom Times") -> str:
@@ -94,92 +84,6 @@ def atom(entries: list[tuple[str, str, dt.date, str]], title: str = "Atom Times"
                  f"{content}</entry>")
     return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>{title}</title>'
             f'<id>urn:atom-times</id><updated>{TODAY.isoformat()}T08:00:00Z</updated>{body}</feed>')
-
-
-@dataclass
-class Route:
-    body: bytes | str = b""
-    status: int = 200
-    content_type: str = "text/html; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    etag: bool = True  # send an ETag (a hash of the body) and answer If-None-Match with 304
-    failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers before the real one
-
-
-class Site:
-    """A web site on 127.0.0.1: `routes` by path, changed by tests between requests; `log` of what was asked."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, Route | Callable[[], Route]] = {}
-        self.log: list[tuple[str, int, dict[str, str]]] = []  # (path, status, request headers)
-        self.in_flight = 0
-        self.most_in_flight = 0
-        self.lock = threading.Lock()
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                with site.lock:
-                    site.in_flight += 1
-                    site.most_in_flight = max(site.most_in_flight, site.in_flight)
-                try:
-                    site.answer(self)
-                finally:
-                    with site.lock:
-                        site.in_flight -= 1
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def answer(self, handler: BaseHTTPRequestHandler) -> None:
-        path = handler.path
-        route = self.routes.get(path)
-        route = route() if callable(route) else route
-        status, headers, body = self.respond(route, handler)
-        self.log.append((path, status, dict(handler.headers)))
-        if route is not None and route.delay:
-            time.sleep(route.delay)
-        try:
-            handler.send_response(status)
-            for name, value in headers.items():
-                handler.send_header(name, value)
-            handler.send_header("Content-Length", str(len(body)))
-            handler.end_headers()
-            handler.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout, a page too large)
-
-    @staticmethod
-    def respond(route: Route | None, handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
-        if route is None:
-            return 404, {"Content-Type": "text/plain"}, b"not found"
-        if route.failures:
-            status, headers = route.failures.pop(0)
-            return status, headers, b"try later"
-        body = route.body.encode() if isinstance(route.body, str) else route.body
-        headers = {"Content-Type": route.content_type, **route.headers}
-        if route.etag:
-            tag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-            headers["ETag"] = tag
-            if handler.headers.get("If-None-Match") == tag:
-                return 304, {"ETag": tag}, b""
-        return route.status, headers, body
-
-    def requests(self, path: str) -> list[tuple[int, dict[str, str]]]:
-        return [(status, headers) for p, status, headers in self.log if p == path]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
