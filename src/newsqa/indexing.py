@@ -51,7 +51,8 @@ class BuildReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "files": self.files, "urls": self.urls, "not_modified": self.not_modified, "read": self.read, "added": self.added, "updated": self.updated,
+            "files": self.files, "urls": self.urls, "not_modified": self.not_modified, "read": self.read,
+            "added": self.added, "updated": self.updated,
             "unchanged": self.unchanged, "removed": self.removed, "duplicates": self.duplicates,
             "skipped": self.skipped, "problems": [str(p) for p in self.problems],
             "notes": [str(n) for n in self.notes], "chunks": self.chunks,

@@ -181,8 +181,8 @@ def _entry_record(entry: dict[str, object], outlet: str) -> dict[str, object]:
 
 def _entry_text(entry: dict[str, object]) -> str:
     """The entry's own text: its content, else its summary, as plain text with paragraph breaks."""
-    contents = entry.get("content") or []
-    html = " ".join(str(c.get("value") or "") for c in contents) or str(entry.get("summary") or "")  # type: ignore[union-attr]
+    contents: list[dict[str, object]] = entry.get("content") or []  # type: ignore[assignment]
+    html = " ".join(str(c.get("value") or "") for c in contents) or str(entry.get("summary") or "")
     return fragment_text(html)
 
 
