@@ -243,6 +243,23 @@ def test_each_bad_url_is_reported_with_its_reason_and_the_build_goes_on(site: Si
     assert site.requests("/private/memo.html") == []  # never asked for
 
 
+def test_a_feed_that_is_not_well_formed_but_has_entries_is_read_with_a_note(site: Site, tmp_path: Path) -> None:
+    news_site(site)
+    site.routes["/rss.xml"].body = site.routes["/rss.xml"].body.replace("Example News", "News & Views", 1)
+    report = build([site.url("/rss.xml")], tmp_path / "index").last_report
+    assert report.added == 2 and report.problems == []
+    (note,) = report.notes
+    assert note.path == site.url("/rss.xml") and "malformed XML" in note.reason and "read 2 entries" in note.reason
+
+
+def test_a_site_whose_robots_txt_fails_is_not_crawled(site: Site) -> None:
+    site.routes["/robots.txt"] = Route("", failures=[(500, {})] * 9)
+    site.routes["/news"] = Route(page_html("museum"))
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError, match="robots.txt answered HTTP 500, which means"):
+        fetcher.fetch(site.url("/news"))  # RFC 9309: a robots.txt that answers 5xx means disallow all
+    assert site.requests("/news") == []
+
+
 def test_a_redirect_is_followed_to_the_page(site: Site) -> None:
     bad_site(site)
     with Fetcher(FAST) as fetcher:

@@ -370,7 +370,11 @@ def _watch(args: argparse.Namespace) -> int:
         for problem in poll.failures:
             print(f"  failed {problem}", file=sys.stderr, flush=True)
 
-    polls = watch(qa, args.feeds, every, args.keep_days, args.polls, log)
+    try:
+        polls = watch(qa, args.feeds, every, args.keep_days, args.polls, log)
+    except KeyboardInterrupt:
+        print("newsqa watch: stopped during a poll; the index is as the last complete poll left it", file=sys.stderr)
+        return 130
     print(f"newsqa watch: stopped after {polls} polls; the index is complete", file=sys.stderr)
     return 0
 

@@ -34,7 +34,11 @@ _CHUNK = 64 * 1024
 
 
 class FetchError(Exception):
-    """A URL that could not be fetched; the message is the reason."""
+    """A URL that could not be fetched; the message is the reason, `status` the HTTP status if one came."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ class Fetcher:
         self._client = httpx.Client(headers={"User-Agent": USER_AGENT}, timeout=timeout, follow_redirects=False)
         self._lock = threading.Lock()
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
-        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self._robots: dict[str, urllib.robotparser.RobotFileParser | str | None] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
 
     def __enter__(self) -> Fetcher:
@@ -119,8 +123,11 @@ class Fetcher:
 
         if len(requests) <= 1:
             return [one(r) for r in requests]
-        with ThreadPoolExecutor(max_workers=min(self.settings.workers, len(requests))) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(self.settings.workers, len(requests)))
+        try:
             return list(pool.map(one, requests))
+        finally:  # on Ctrl-C, the requests not yet started are dropped, not all made first
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # ------------------------------------------------------------------ one request
 
@@ -136,7 +143,7 @@ class Fetcher:
                 break
             self._sleep(wait)
         raise FetchError(f"HTTP {response.status_code} {response.reason_phrase} after {self.settings.retries + 1} "
-                         "tries; try again later")
+                         "tries; try again later", response.status_code)
 
     def _retry_wait(self, response: httpx.Response, attempt: int) -> float:
         """Seconds to wait before the next try: what Retry-After asks, else exponential backoff."""
@@ -145,7 +152,8 @@ class Fetcher:
             return self.settings.backoff * 2 ** attempt
         if asked > self.settings.max_retry_after:
             raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}: the server asks to wait "
-                             f"{asked:.0f} s, over the {self.settings.max_retry_after:g} s limit; try again later")
+                             f"{asked:.0f} s, over the {self.settings.max_retry_after:g} s limit; try again later",
+                             response.status_code)
         return asked
 
     def _send(self, url: str, headers: dict[str, str]) -> httpx.Response:
@@ -157,7 +165,7 @@ class Fetcher:
             raise FetchError(f"not a valid http(s) URL ({exc})") from None
         if response.status_code >= 400 and response.status_code not in _RETRIED:
             response.close()
-            raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}")
+            raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}", response.status_code)
         return response
 
     def _page(self, url: str, response: httpx.Response) -> Page:
@@ -208,11 +216,14 @@ class Fetcher:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError("not an http(s) URL")
         robots = self._robots_for(f"{parts.scheme}://{parts.netloc}")
+        if isinstance(robots, str):
+            raise FetchError(robots)
         if robots is not None and not robots.can_fetch(ROBOTS_AGENT, url):
             raise FetchError("robots.txt disallows fetching this page")
 
-    def _robots_for(self, origin: str) -> urllib.robotparser.RobotFileParser | None:
-        """The site's robots.txt rules, read once per site (None: no rules apply)."""
+    def _robots_for(self, origin: str) -> urllib.robotparser.RobotFileParser | str | None:
+        """The site's robots.txt rules, read once per site: None when no rules apply, or why the whole
+        site is off limits."""
         with self._lock:
             lock = self._robots_locks.setdefault(origin, threading.Lock())
         with lock:  # one read per site, however many pages of it are fetched at once
@@ -220,7 +231,7 @@ class Fetcher:
                 self._robots[origin] = self._read_robots(origin)
             return self._robots[origin]
 
-    def _read_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | None:
+    def _read_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | str | None:
         parser = urllib.robotparser.RobotFileParser(f"{origin}/robots.txt")
         try:
             with self._host_slot(origin):
@@ -232,12 +243,10 @@ class Fetcher:
                 finally:
                     response.close()
         except FetchError as exc:
-            if str(exc).startswith("HTTP 4"):
-                return None  # no robots.txt (404) or none for us: every page may be fetched (RFC 9309)
-            if str(exc).startswith("HTTP 5"):
-                parser.disallow_all = True  # the site is failing: RFC 9309 says take everything as disallowed
-                return parser
-            return None  # unreachable: the page's own fetch reports why
+            if exc.status is not None and exc.status >= 500:  # RFC 9309: take the whole site as disallowed
+                return (f"the site's robots.txt answered HTTP {exc.status}, which means no page may be fetched "
+                        "(RFC 9309); try again later")
+            return None  # none (4xx: RFC 9309 allows all), or unreachable: the page's own fetch says why
         parser.parse(text.splitlines())
         return parser
 
