@@ -32,6 +32,7 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     etag: bool = True  # send an ETag (a hash of the body) and answer If-None-Match with 304
+    length: bool = True  # send Content-Length; without it the body ends when the connection closes
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers before the real one
 
 
@@ -80,7 +81,8 @@ class Site:
             handler.send_response(status)
             for name, value in headers.items():
                 handler.send_header(name, value)
-            handler.send_header("Content-Length", str(len(body)))
+            if route is None or route.length:
+                handler.send_header("Content-Length", str(len(body)))
             handler.end_headers()
             handler.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):

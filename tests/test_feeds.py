@@ -267,6 +267,20 @@ def test_a_redirect_is_followed_to_the_page(site: Site) -> None:
     assert page.url == site.url("/flaky.html") and b"<article>" in page.content
 
 
+def test_a_page_that_does_not_say_its_size_is_cut_off_at_the_limit(site: Site) -> None:
+    site.routes["/endless.html"] = Route("<html><body>" + "<p>news</p>" * 20_000 + "</body></html>", length=False)
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError, match="page is larger than the 0.05 MB limit"):
+        fetcher.fetch(site.url("/endless.html"))
+
+
+def test_a_chain_of_redirects_longer_than_the_limit_is_given_up(site: Site) -> None:
+    for hop in range(6):
+        site.routes[f"/hop{hop}"] = Route(status=301, headers={"Location": f"/hop{hop + 1}"}, etag=False)
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError, match="more than 3 redirects"):
+        fetcher.fetch(site.url("/hop0"))
+    assert len(site.requests("/hop3")) == 1 and site.requests("/hop4") == []
+
+
 def test_a_refused_connection_is_a_reason_not_a_crash(tmp_path: Path) -> None:
     probe = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     port = probe.server_address[1]

@@ -184,6 +184,9 @@ def _fetch_args(parser: argparse.ArgumentParser) -> None:
 
 def _fetch_settings(settings: Settings, args: argparse.Namespace) -> Settings:
     fetch = settings.fetch
+    for flag, value in (("--timeout", args.timeout), ("--max-page-mb", args.max_page_mb)):
+        if value is not None and not 0 < value < float("inf"):
+            raise ValueError(f"{flag} must be a positive number, not {value:g}")
     if args.timeout is not None:
         fetch = replace(fetch, connect_timeout=args.timeout, read_timeout=args.timeout)
     if args.max_page_mb is not None:
@@ -353,6 +356,8 @@ def _watch(args: argparse.Namespace) -> int:
         every = parse_interval(args.every)
         if args.keep_days is not None and args.keep_days < 1:
             raise ValueError(f"--keep-days must be at least 1, not {args.keep_days}")
+        if args.polls < 0:
+            raise ValueError(f"--polls must be 0 (poll until stopped) or more, not {args.polls}")
         bad = [feed for feed in args.feeds if not is_url(feed)]
         if bad:
             raise ValueError(f"{bad[0]!r} is not an http(s) URL; watch polls feeds on the web")

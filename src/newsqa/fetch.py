@@ -285,9 +285,10 @@ def network_reason(exc: httpx.HTTPError, settings: FetchSettings) -> str:
 
 
 def _too_large(size: int, limit: int, at_least: bool = False) -> str:
-    more = "over " if at_least else ""
-    return (f"page is {more}{size / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit; skipped (raise it with "
-            "--max-page-mb)")
+    """Why a page was skipped for its size: the size it declared, or (none declared) where reading stopped."""
+    shown = f"larger than the {limit / 1e6:g} MB limit" if at_least else (
+        f"{size / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit")
+    return f"page is {shown}; skipped (raise the limit with --max-page-mb)"
 
 
 def is_url(item: object) -> bool:

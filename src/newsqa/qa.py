@@ -288,7 +288,6 @@ class NewsQA:
                 result.problems.append(Problem(f"article {number} ({article.id or 'no id'})", str(exc)))
         return result
 
-
     def _fetch_state(self) -> dict[str, FetchState]:
         """What the index remembers of earlier fetches; nothing for an index not made yet."""
         if not (self.index_dir / "manifest.json").exists():

@@ -480,7 +480,9 @@ class Writer:
     def ids_where(self, before: str = "", source: str = "") -> list[str]:
         """Ids of the articles dated before `before` (an ISO date) and from `source` (either may be "").
         An article's date is its publication date, else the day it was added; a partial date (2017-03)
-        is before a day only if all of it is."""
+        is before a day only if all of it is. Neither given: none (never every article)."""
+        if not (before or source):
+            return []
         where, params = [], []
         if before:
             where.append("(CASE length(d) WHEN 4 THEN d || '-99-99' WHEN 7 THEN d || '-99' ELSE d END) < ?")
@@ -489,7 +491,7 @@ class Writer:
             where.append("source = ? COLLATE NOCASE")
             params.append(source)
         rows = self.db.execute("SELECT id FROM (SELECT id, source, COALESCE(NULLIF(published, ''), "
-                               f"substr(added_at, 1, 10)) AS d FROM articles) WHERE {' AND '.join(where) or '1'}",
+                               f"substr(added_at, 1, 10)) AS d FROM articles) WHERE {' AND '.join(where)}",
                                params)
         return [r[0] for r in rows]
 
