@@ -184,6 +184,13 @@ def test_a_page_url_is_read_as_one_article(site: Site, tmp_path: Path) -> None:
     assert (article["source"], article["title"]) == ("City Herald", TOPICS["museum"][0])
 
 
+def test_a_canonical_link_to_the_home_page_or_another_site_is_not_the_articles_id(site: Site, tmp_path: Path) -> None:
+    site.routes["/a"] = Route(page_html("museum", canonical=site.url("/")))
+    site.routes["/b"] = Route(page_html("orchard", canonical="https://elsewhere.example/story"))
+    build([site.url("/a"), site.url("/b")], tmp_path / "index")
+    assert set(stored(tmp_path / "index")) == {site.url("/a"), site.url("/b")}
+
+
 def test_a_page_without_a_site_name_takes_its_domain_as_the_outlet(site: Site, tmp_path: Path) -> None:
     site.routes["/plain"] = Route(page_html("museum").replace('<meta property="og:site_name" content="Example News">',
                                                               "").replace(" | Example News", ""))

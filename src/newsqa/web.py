@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from .config import FetchSettings
 from .fetch import FEED_TYPES, PAGE_TYPES, Fetcher, FetchError, Page, Validators
@@ -92,9 +93,9 @@ class _Loader:
         entry = entry or {}
         for name in ("title", "published"):
             record[name] = entry.get(name) or record.get(name)
-        for name in ("url", "source"):
-            record[name] = record.get(name) or entry.get(name)
-        kept = self.add({**record, "id": record["url"] or page.url}, url)
+        record["url"] = canonical(str(record.get("url") or ""), page.url)
+        record["source"] = record.get("source") or entry.get("source")
+        kept = self.add({**record, "id": record["url"]}, url)
         if kept is not None:
             self.remember(url, page.validators, kept)
         return kept is not None
@@ -149,6 +150,16 @@ class _Loader:
     def remember(self, url: str, validators: Validators, article_id: str) -> None:
         if validators.etag or validators.last_modified:
             self.result.state.append(FetchState(url, validators.etag, validators.last_modified, article_id, self.now))
+
+
+def canonical(declared: str, fetched: str) -> str:
+    """The page's own canonical URL if it names one on the same site and past the home page, else where it
+    was fetched from: the URL is the article's id, and a canonical link to the home page (a common
+    misconfiguration) or to another site would make many articles one, or one article another's."""
+    parts = urlsplit(declared)
+    if parts.scheme in ("http", "https") and domain(declared) == domain(fetched) and parts.path.strip("/"):
+        return declared
+    return fetched
 
 
 def is_feed(page: Page) -> bool:
