@@ -49,14 +49,7 @@ class Site:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                with site.lock:
-                    site.in_flight += 1
-                    site.most_in_flight = max(site.most_in_flight, site.in_flight)
-                try:
-                    site.answer(self)
-                finally:
-                    with site.lock:
-                        site.in_flight -= 1
+                site.answer(self)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -75,8 +68,17 @@ class Site:
         route = route() if callable(route) else route
         status, headers, body = self.respond(route, handler)
         self.log.append((path, status, dict(handler.headers)))
-        if route is not None and route.delay:
-            time.sleep(route.delay)
+        # Counted from the request's arrival until its answer starts: a client has a request open at least
+        # that long. (Counted to the end of the write, a client that has read the whole body and sent its
+        # next request could be seen overlapping the handler that is still returning.)
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            time.sleep(route.delay if route is not None else 0)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
         try:
             handler.send_response(status)
             for name, value in headers.items():

@@ -476,23 +476,36 @@ def test_sigterm_stops_watch_cleanly_between_polls(site: Site, tmp_path: Path) -
     assert NewsQA.open(tmp_path / "index").info()["articles"] >= 2
 
 
+def wait_for_unfinished_generation(index: Path, seconds: float = 60) -> str:
+    """The name of a database file the manifest does not (yet) name: a write under way; "" if none came."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        named = set(json.loads((index / "manifest.json").read_text())["files"].values())
+        for path in index.glob("newsqa-*.sqlite"):
+            if path.name not in named:
+                return path.name
+        time.sleep(0.005)
+    return ""
+
+
 def test_kill_9_during_watch_leaves_an_index_that_opens_and_takes_writes(site: Site, tmp_path: Path) -> None:
     growing_feed(site)
     index = tmp_path / "index"
     process = start_watch(site, index)
     try:
         wait_for_line(process, "poll 2:")
-        time.sleep(0.3)  # into the next poll's fetching or writing
+        caught = wait_for_unfinished_generation(index)
     finally:
         process.kill()
         process.wait()
+    assert caught, "watch wrote no new generation within the wait"
+    manifest = json.loads((index / "manifest.json").read_text())
+    assert caught not in manifest["files"].values()  # killed while writing it: the manifest names the one before
     qa = NewsQA.open(index)
     held = qa.info()["articles"]
     assert held >= 2 and qa.search("harbour bridge repairs", k=1)
-    files = {p.name for p in index.iterdir()}
-    manifest = json.loads((index / "manifest.json").read_text())
-    assert set(manifest["files"].values()) <= files
     with sqlite3.connect(index / manifest["files"]["database"]) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     report = build([site.url("/rss.xml")], index).last_report  # the dead watcher's lock is gone with it
     assert report.problems == [] and report.total_articles > held
+    assert not (index / caught).exists()  # the killed write's file was cleared away by the next writer
