@@ -462,8 +462,8 @@ def wait_for_line(process: subprocess.Popen[str], text: str) -> str:
     raise AssertionError(f"watch ended without printing {text!r}: {process.stderr.read()}")
 
 
-def test_sigterm_stops_watch_cleanly_between_polls(site: Site, tmp_path: Path) -> None:
-    growing_feed(site)
+def test_sigterm_stops_watch_cleanly_and_a_restarted_watch_carries_on(site: Site, tmp_path: Path) -> None:
+    news_site(site)
     process = start_watch(site, tmp_path / "index")
     try:
         wait_for_line(process, "poll 2:")
@@ -473,7 +473,12 @@ def test_sigterm_stops_watch_cleanly_between_polls(site: Site, tmp_path: Path) -
         process.kill()
     assert process.returncode == 0
     assert "stopped after" in err and "the index is complete" in err
-    assert NewsQA.open(tmp_path / "index").info()["articles"] >= 2
+    assert NewsQA.open(tmp_path / "index").info()["articles"] == 2
+    restarted = start_watch(site, tmp_path / "index", "--polls", "1")
+    out, _ = restarted.communicate(timeout=120)
+    assert restarted.returncode == 0
+    assert "poll 1: 0 added, 0 updated, 0 removed, 0 failed, 1 unchanged; index holds 2 articles" in out
+    assert len(site.requests("/news/harbour.html")) == 1  # the state of the first watch: the feed answered 304
 
 
 def wait_for_unfinished_generation(index: Path, seconds: float = 60) -> str:
