@@ -51,7 +51,7 @@ class FetchSettings:
 
     connect_timeout: float = 10.0  # seconds to open a connection
     read_timeout: float = 20.0  # seconds any one read may wait for bytes
-    max_page_mb: float = 5.0  # a larger page or feed is skipped with its reason (news pages run 0.1-2 MB)
+    max_page_mb: float = 5.0  # a larger page or feed is skipped with its reason; a generous bound for HTML and XML
     max_redirects: int = 5
     retries: int = 3  # further tries after a 429 or 5xx
     backoff: float = 1.0  # seconds before the first retry without Retry-After; doubled each time
