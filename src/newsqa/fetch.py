@@ -182,13 +182,14 @@ class Fetcher:
             response.close()
 
     def _body(self, response: httpx.Response) -> bytes:
-        """The body, read to at most the size limit within one read timeout overall (a server that trickles
-        bytes never trips the per-read timeout)."""
+        """The body, decompressed, read to at most the size limit (so a gzip bomb stops there too), within the
+        connect and read timeouts overall (a server that trickles bytes never trips the per-read timeout)."""
         limit = self.settings.max_page_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
             raise FetchError(_too_large(int(declared), limit))
-        deadline = time.monotonic() + self.settings.connect_timeout + self.settings.read_timeout
+        allowed = self.settings.connect_timeout + self.settings.read_timeout
+        deadline = time.monotonic() + allowed
         body = bytearray()
         try:
             for chunk in response.iter_bytes(_CHUNK):
@@ -196,7 +197,7 @@ class Fetcher:
                 if len(body) > limit:
                     raise FetchError(_too_large(len(body), limit, at_least=True))
                 if time.monotonic() > deadline:
-                    raise FetchError(f"timed out: the page took over {self.settings.read_timeout:g} s to arrive")
+                    raise FetchError(f"timed out: the page took over {allowed:g} s to arrive")
         except httpx.HTTPError as exc:
             raise FetchError(network_reason(exc, self.settings)) from None
         return bytes(body)
