@@ -24,7 +24,7 @@ import httpx
 from . import __version__
 from .config import FetchSettings
 
-USER_AGENT = f"newsqa/{__version__} (news question answering; +https://pypi.org/project/newsqa/)"
+USER_AGENT = f"newsqa/{__version__} (news question answering)"
 ROBOTS_AGENT = "newsqa"  # the token robots.txt rules name
 PAGE_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
