@@ -79,3 +79,12 @@ def test_generative_replay_and_calibration(small_index: Path, tmp_path: Path) ->
     out = run("generative.py", "--calibrate", "--index", str(small_index), "--questions", str(QUESTIONS),
               results=tmp_path)
     assert "Recommended support_threshold:" in out and (tmp_path / "generative-calibration.md").exists()
+
+
+def test_feeds_benchmark(tmp_path: Path) -> None:
+    out = run("feeds.py", "--articles", "3", "--delay", "0", results=tmp_path)
+    rows = {line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[2:-1]]
+            for line in out.splitlines() if line.startswith("| ") and not line.startswith("| run")}
+    assert rows["unchanged"][1:] == ["2", "1", "0", "0", "0"]  # robots.txt and the feed's 304; nothing embedded
+    assert rows["one new entry"][2:5] == ["3", "1", "0"] and rows["one page changed"][3:5] == ["0", "1"]
+    assert (tmp_path / "feeds.md").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -13,10 +14,12 @@ from pathlib import Path
 
 from . import __version__
 from .config import BACKENDS, DEFAULT_BACKEND, PRESETS, Settings, preset
-from .ingest import parse_field_map
+from .fetch import is_url
+from .ingest import parse_date, parse_field_map
 from .store import IndexDamaged, StoreError
 
 DEFAULT_INDEX = "index"
+_COMMENT = re.compile(r"(^|\s)#.*")  # a comment in a --urls file; a URL's own #fragment has no space before it
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,10 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"newsqa {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    build = sub.add_parser("build", help="create or update an index from article files and folders")
-    build.add_argument("paths", nargs="+", metavar="PATH",
-                       help=".txt .md .html .json .jsonl .csv files, or folders of them (read recursively)")
+    build = sub.add_parser("build", help="create or update an index from article files, folders, feeds and pages")
+    build.add_argument("paths", nargs="*", metavar="PATH|URL",
+                       help=".txt .md .html .json .jsonl .csv files, folders of them (read recursively), and "
+                            "http(s) URLs of RSS/Atom feeds and article pages")
+    build.add_argument("--urls", metavar="FILE", help="read URLs from FILE, one a line (# starts a comment)")
     _index_arg(build)
+    _fetch_args(build)
     build.add_argument("--map", dest="field_map", metavar="FIELD=COLUMN,...",
                        help="column names for JSON/CSV records, e.g. text=body,published=date")
     build.add_argument("--model", help="sentence-transformers model name or path (default all-MiniLM-L6-v2)")
@@ -68,10 +74,24 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(run=_build)
 
-    remove = sub.add_parser("remove", help="delete articles and their vectors by id")
-    remove.add_argument("ids", nargs="+", metavar="ARTICLE_ID")
+    remove = sub.add_parser("remove", help="delete articles and their vectors by id, date or outlet")
+    remove.add_argument("ids", nargs="*", metavar="ARTICLE_ID")
+    remove.add_argument("--before", metavar="DATE", help="articles dated before DATE (YYYY-MM-DD): published, "
+                        "else added, then")
+    remove.add_argument("--source", metavar="OUTLET", help="articles from OUTLET (with --before: both must hold)")
     _index_arg(remove)
     remove.set_defaults(run=_remove)
+
+    watch = sub.add_parser("watch", help="poll feeds into an index until stopped (Ctrl-C or SIGTERM)")
+    watch.add_argument("feeds", nargs="+", metavar="FEED", help="http(s) URLs of RSS/Atom feeds (or article pages)")
+    _index_arg(watch)
+    watch.add_argument("--every", default="15m", metavar="INTERVAL", help="time between polls: 30s, 15m, 1h "
+                       "(default 15m)")
+    watch.add_argument("--keep-days", type=int, metavar="N", help="remove articles older than N days")
+    watch.add_argument("--polls", type=int, default=0, metavar="N", help="stop after N polls (default: never)")
+    watch.add_argument("--model", help="embedding model for a new index (default all-MiniLM-L6-v2)")
+    _fetch_args(watch)
+    watch.set_defaults(run=_watch)
 
     ask = sub.add_parser("ask", help="answer a question from the articles, with cited sources")
     ask.add_argument("question")
@@ -155,6 +175,42 @@ def _answerer_args(parser: argparse.ArgumentParser) -> None:
                         help="the model an openai: server should run (default $NEWSQA_ANSWER_MODEL)")
 
 
+def _fetch_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="how long a web server may take to connect or answer (default 10 and 20)")
+    parser.add_argument("--max-page-mb", type=float, metavar="MB",
+                        help="skip web pages and feeds larger than this, with the reason (default 5)")
+
+
+def _fetch_settings(settings: Settings, args: argparse.Namespace) -> Settings:
+    fetch = settings.fetch
+    for flag, value in (("--timeout", args.timeout), ("--max-page-mb", args.max_page_mb)):
+        if value is not None and not 0 < value < float("inf"):
+            raise ValueError(f"{flag} must be a positive number, not {value:g}")
+    if args.timeout is not None:
+        fetch = replace(fetch, connect_timeout=args.timeout, read_timeout=args.timeout)
+    if args.max_page_mb is not None:
+        fetch = replace(fetch, max_page_mb=args.max_page_mb)
+    return replace(settings, fetch=fetch)
+
+
+def read_url_list(path: str) -> list[str]:
+    """The URLs of a --urls file: one a line; blank lines and # comments skipped; anything else an error."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the URL list {path} ({getattr(exc, 'strerror', None) or exc})") from None
+    urls = []
+    for number, line in enumerate(lines, start=1):
+        line = _COMMENT.sub("", line).strip()
+        if not line:
+            continue
+        if not is_url(line):
+            raise ValueError(f"{path}:{number}: {line[:80]!r} is not an http(s) URL; write one URL a line")
+        urls.append(line)
+    return urls
+
+
 def _filter_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="date_from", metavar="DATE", help="only articles published on or after DATE")
     parser.add_argument("--to", dest="date_to", metavar="DATE", help="only articles published on or before DATE")
@@ -230,11 +286,14 @@ def _build(args: argparse.Namespace) -> int:
     try:
         field_map = parse_field_map(args.field_map)
         settings = preset(args.preset).with_model(args.model).with_backend(args.backend)
-        settings = settings.with_max_file_mb(args.max_file_mb)
+        settings = _fetch_settings(settings.with_max_file_mb(args.max_file_mb), args)
+        paths = args.paths + (read_url_list(args.urls) if args.urls else [])
+        if not paths:
+            raise ValueError("give files, folders or URLs to read (or --urls FILE)")
     except ValueError as exc:
         print(f"newsqa build: {exc}", file=sys.stderr)
         return 2
-    report = NewsQA.build(args.paths, args.index, settings=settings, field_map=field_map,
+    report = NewsQA.build(paths, args.index, settings=settings, field_map=field_map,
                           progress=not args.quiet).last_report
     assert report is not None
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
@@ -275,10 +334,54 @@ def _check_index(index: str) -> None:
 def _remove(args: argparse.Namespace) -> int:
     from .qa import NewsQA
 
+    if not (args.ids or args.before or args.source):
+        print("newsqa remove: say what to remove: article ids, --before DATE or --source OUTLET", file=sys.stderr)
+        return 2
+    before = parse_date(args.before) if args.before else ""
+    if args.before and len(before) != len("YYYY-MM-DD"):
+        print(f"newsqa remove: --before {args.before!r} is not a day; write it as YYYY-MM-DD", file=sys.stderr)
+        return 2
     qa = NewsQA.open(args.index)
-    removed = qa.remove(args.ids)
-    print(f"removed {removed} of {len(set(args.ids))} articles; index now holds {qa.info()['articles']} articles")
+    removed = qa.remove(args.ids, before=before, source=args.source or "")
+    asked = f" of {len(set(args.ids))}" if args.ids and not (before or args.source) else ""
+    print(f"removed {removed}{asked} articles; index now holds {qa.info()['articles']} articles")
     return 0 if removed else 1
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from .qa import NewsQA
+    from .watch import parse_interval, watch
+
+    try:
+        every = parse_interval(args.every)
+        if args.keep_days is not None and args.keep_days < 1:
+            raise ValueError(f"--keep-days must be at least 1, not {args.keep_days}")
+        if args.polls < 0:
+            raise ValueError(f"--polls must be 0 (poll until stopped) or more, not {args.polls}")
+        bad = [feed for feed in args.feeds if not is_url(feed)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not an http(s) URL; watch polls feeds on the web")
+        settings = _fetch_settings(Settings().with_model(args.model), args)
+    except ValueError as exc:
+        print(f"newsqa watch: {exc}", file=sys.stderr)
+        return 2
+    if (Path(args.index) / "manifest.json").exists():
+        qa = NewsQA.open(args.index, settings=settings)  # the index's own model, whatever --model says
+    else:
+        qa = NewsQA.build([], args.index, settings=settings)  # an empty index to fill
+
+    def log(poll) -> None:  # noqa: ANN001 - watch.Poll
+        print(poll.line(), flush=True)
+        for problem in poll.failures:
+            print(f"  failed {problem}", file=sys.stderr, flush=True)
+
+    try:
+        polls = watch(qa, args.feeds, every, args.keep_days, args.polls, log)
+    except KeyboardInterrupt:
+        print("newsqa watch: stopped during a poll; the index is as the last complete poll left it", file=sys.stderr)
+        return 130
+    print(f"newsqa watch: stopped after {polls} polls; the index is complete", file=sys.stderr)
+    return 0
 
 
 def _eval_retrieval(args: argparse.Namespace) -> int:

@@ -46,6 +46,31 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class FetchSettings:
+    """How web pages and feeds are fetched (fetch.py): politely, and never for long."""
+
+    connect_timeout: float = 10.0  # seconds to open a connection
+    read_timeout: float = 20.0  # seconds any one read may wait for bytes
+    max_page_mb: float = 5.0  # a larger page or feed is skipped with its reason; a generous bound for HTML and XML
+    max_redirects: int = 5
+    retries: int = 3  # further tries after a 429 or 5xx
+    backoff: float = 1.0  # seconds before the first retry without Retry-After; doubled each time
+    max_retry_after: float = 60.0  # a server asking for a longer wait is skipped with its reason, not waited for
+    per_host: int = 2  # requests at a time to one host
+    workers: int = 8  # requests at a time in all
+
+    def __post_init__(self) -> None:
+        for name in ("connect_timeout", "read_timeout", "max_page_mb"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+                raise ValueError(f"{name} must be a positive number, not {value!r}")
+
+    @property
+    def max_page_bytes(self) -> int:
+        return int(self.max_page_mb * 1_000_000)
+
+
+@dataclass(frozen=True)
 class ChunkSettings:
     max_tokens: int = 0  # 0: the model's own limit (all-MiniLM-L6-v2: 256 word pieces)
     target_tokens: int = 200  # a chunk closes once it holds this many tokens
@@ -118,6 +143,7 @@ class GenerationSettings:
 class Settings:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
@@ -129,8 +155,8 @@ class Settings:
 
     def manifest_dict(self) -> dict[str, Any]:
         """What an index records: all but `generation`, which belongs to whoever asks (and may
-        name a private server), and `ingest`, which says which files a build reads, not how it indexes."""
-        return {k: v for k, v in self.to_dict().items() if k not in ("generation", "ingest")}
+        name a private server), and `ingest` and `fetch`, which say what a build reads, not how it indexes."""
+        return {k: v for k, v in self.to_dict().items() if k not in ("generation", "ingest", "fetch")}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:

@@ -25,6 +25,8 @@ class BuildReport:
     """What a build or add did; printed as the build summary."""
 
     files: int = 0
+    urls: int = 0  # URLs given (feeds and pages)
+    not_modified: int = 0  # pages and feeds their servers said are unchanged: neither downloaded nor embedded
     read: int = 0  # articles read from the input
     added: int = 0
     updated: int = 0
@@ -49,7 +51,8 @@ class BuildReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "files": self.files, "read": self.read, "added": self.added, "updated": self.updated,
+            "files": self.files, "urls": self.urls, "not_modified": self.not_modified, "read": self.read,
+            "added": self.added, "updated": self.updated,
             "unchanged": self.unchanged, "removed": self.removed, "duplicates": self.duplicates,
             "skipped": self.skipped, "problems": [str(p) for p in self.problems],
             "notes": [str(n) for n in self.notes], "chunks": self.chunks,
@@ -58,8 +61,9 @@ class BuildReport:
         }
 
     def summary(self) -> str:
+        urls = f" and {self.urls} URLs ({self.not_modified} pages or feeds not modified)" if self.urls else ""
         lines = [
-            f"read {self.read} articles from {self.files} files: {self.added} added, {self.updated} updated, "
+            f"read {self.read} articles from {self.files} files{urls}: {self.added} added, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.duplicates} duplicates skipped, {self.removed} removed, "
             f"{self.skipped} skipped",
             f"embedded {self.chunks} chunks in {self.seconds:.1f} s ({self.chunks_per_second:.1f} chunks/s)",

@@ -62,6 +62,9 @@ class IngestResult:
     files: int = 0
     read_paths: set[str] = field(default_factory=set)  # absolute paths of files read to the end
     notes: list[Problem] = field(default_factory=list)  # kept with a change: a clipped title, a dropped date
+    urls: int = 0  # URLs given (web.py reads them)
+    not_modified: int = 0  # of the URLs and the pages of their feeds, those unchanged since the last fetch
+    fetch_state: list = field(default_factory=list)  # store.FetchState of each URL fetched whole, to remember
 
 
 def parse_field_map(spec: str | None) -> dict[str, str]:
@@ -396,17 +399,25 @@ def _date_in_name(name: str) -> str:
 
 
 def _load_html(path: Path, data: bytes, field_map: dict[str, str], result: IngestResult) -> Records:
-    import trafilatura  # imported on first HTML file: it is slow to import
+    yield None, extract_page(decode(data))
 
-    html = decode(data)
+
+def extract_page(html: str, url: str | None = None) -> dict[str, object]:
+    """A web page's article as a record: text, title, date, canonical URL and site name (trafilatura).
+    `url` is where the page was fetched from, for a page that names no canonical URL of its own."""
+    import trafilatura  # imported on first HTML page: it is slow to import
+
     doc = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, include_tables=True,
+        html, url=url, with_metadata=True, include_comments=False, include_tables=True,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
     if doc is None or not (doc.text or "").strip():
         raise ValueError("no article text found in the page")
-    yield None, {"title": doc.title, "text": doc.text, "url": doc.url, "published": doc.date,
-                 "source": doc.sitename or doc.hostname}
+    address = doc.url or url or ""
+    site = doc.sitename or ""
+    if not site or site.lower() == urlsplit(address).netloc.lower():  # trafilatura's stand-in: host and port
+        site = domain(address) or doc.hostname or ""
+    return {"title": doc.title, "text": doc.text, "url": address, "published": doc.date, "source": site}
 
 
 # ---------------------------------------------------------------- records

@@ -21,11 +21,13 @@ from .answer.generative import GenerativeAnswerer
 from .chunking import Chunker
 from .config import Settings, preset
 from .embedding import Embedder, load_embedder
-from .ingest import IngestResult, load_paths, make_article
+from .fetch import split_urls
+from .ingest import IngestResult, load_paths, make_article, parse_date
 from .question import outlets_named, period, retrieval_query, validate
 from .retrieve import Filters, Retriever
-from .store import Reader, Writer, check_model, read_manifest
+from .store import FetchState, Reader, Writer, check_model, read_manifest
 from .types import Answer, Article, Hit, Problem
+from .web import load_urls
 
 PathLike = str | os.PathLike[str]
 
@@ -69,7 +71,8 @@ class NewsQA:
     def build(cls, paths: Iterable[PathLike | Article], index_dir: PathLike = "index",
               settings: Settings | str | None = None, field_map: dict[str, str] | None = None,
               progress: bool = False, description: str | None = None) -> NewsQA:
-        """Create an index, or bring an existing one up to date, from files, folders and articles.
+        """Create an index, or bring an existing one up to date, from files, folders, http(s) URLs of
+        feeds and article pages, and articles.
 
         The report of what was done is `qa.last_report`.
         """
@@ -87,14 +90,17 @@ class NewsQA:
 
     def add(self, items: Iterable[PathLike | Article], field_map: dict[str, str] | None = None,
             progress: bool = False, on_progress: Callable[[int, int], None] | None = None,
-            description: str | None = None) -> indexing.BuildReport:
-        """Add files, folders or `Article`s; changed articles are re-embedded, unchanged ones skipped.
-        `description` (what the index holds, in words) goes into the manifest."""
+            description: str | None = None, since: str = "") -> indexing.BuildReport:
+        """Add files, folders, URLs (feeds and article pages) or `Article`s; changed articles are
+        re-embedded, unchanged ones skipped, and a page its server says is unchanged is not even downloaded.
+        `description` (what the index holds, in words) goes into the manifest. Articles from URLs
+        published before `since` (an ISO date) are left out (`newsqa watch --keep-days`)."""
         embedder = self.embedder  # loaded before the clock starts: the report times the pipeline
         self._record_backend(embedder)
         started = time.perf_counter()
-        ingested = self._ingest(items, field_map, self.settings.ingest.max_file_bytes)
-        report = indexing.BuildReport(files=ingested.files, problems=list(ingested.problems), notes=ingested.notes)
+        ingested = self._ingest(items, field_map, since)
+        report = indexing.BuildReport(files=ingested.files, urls=ingested.urls, not_modified=ingested.not_modified,
+                                      problems=list(ingested.problems), notes=ingested.notes)
         model = {"name": embedder.name, "dimension": embedder.dimension, "max_tokens": embedder.max_tokens}
         with self._write_lock, Writer.begin(self.index_dir, model, self.settings.manifest_dict()) as writer:
             if description is not None and description != writer.description:
@@ -102,6 +108,7 @@ class NewsQA:
             plan = indexing.plan(ingested.articles, writer, ingested.read_paths, report)
             chunker = Chunker(embedder.tokenizer, embedder.max_tokens, self.settings.chunking)
             indexing.apply(plan, writer, chunker, embedder, report, progress=progress, on_progress=on_progress)
+            writer.save_fetch_state(ingested.fetch_state)
         self._reader = Reader(self.index_dir)
         stats = self._reader.stats()
         report.total_articles, report.total_chunks = stats["articles"], stats["chunks"]
@@ -109,11 +116,18 @@ class NewsQA:
         self.last_report = report
         return report
 
-    def remove(self, ids: Iterable[str]) -> int:
-        """Delete articles (and their chunks and vectors) by id; returns how many were removed."""
+    def remove(self, ids: Iterable[str] = (), before: str = "", source: str = "") -> int:
+        """Delete articles (and their chunks and vectors) by id, and those dated before `before` (an
+        ISO date: the publication date, else the day the article was added) and from the outlet `source`
+        (both, when both are given); returns how many were removed."""
         ids = list(dict.fromkeys(ids))
+        if before and parse_date(before) != before:
+            raise ValueError(f"before must be a date written YYYY-MM-DD, not {before!r}")
         model = self.reader.manifest["model"]  # no need to load the model to delete
         with self._write_lock, Writer.begin(self.index_dir, model, self.settings.manifest_dict()) as writer:
+            if before or source:
+                known = set(ids)
+                ids += [i for i in writer.ids_where(before, source) if i not in known]
             removed = writer.delete(ids)
         self._reader = Reader(self.index_dir)
         return removed
@@ -249,18 +263,29 @@ class NewsQA:
 
     # ------------------------------------------------------------------ helpers
 
-    @staticmethod
-    def _ingest(items: Iterable[PathLike | Article], field_map: dict[str, str] | None,
-                max_file_bytes: int) -> IngestResult:
-        items = list(items)
+    def _ingest(self, items: Iterable[PathLike | Article], field_map: dict[str, str] | None,
+                since: str = "") -> IngestResult:
+        urls, items = split_urls(items)
         paths = [item for item in items if not isinstance(item, Article)]
-        result = load_paths(paths, field_map, max_file_bytes)
+        result = load_paths(paths, field_map, self.settings.ingest.max_file_bytes)
+        if urls:
+            web = load_urls(urls, self.settings.fetch, self._fetch_state(), since)
+            result.articles += web.articles
+            result.problems += web.problems
+            result.notes += web.notes
+            result.urls, result.not_modified, result.fetch_state = len(urls), web.not_modified, web.state
         for number, article in enumerate((i for i in items if isinstance(i, Article)), start=1):
             try:
                 result.articles.append(make_article(asdict(article), origin=article.origin))
             except ValueError as exc:
                 result.problems.append(Problem(f"article {number} ({article.id or 'no id'})", str(exc)))
         return result
+
+    def _fetch_state(self) -> dict[str, FetchState]:
+        """What the index remembers of earlier fetches; nothing for an index not made yet."""
+        if not (self.index_dir / "manifest.json").exists():
+            return {}
+        return self.reader.fetch_state()
 
 
 def _settings(value: Settings | str | None) -> Settings:

@@ -85,6 +85,29 @@ CREATE VIRTUAL TABLE articles_fts USING fts5(
 """
 
 
+# What the index remembers of each URL it fetched whole (web.py): the validators its server sent, for a
+# conditional GET next time, and the article it gave ("" for a feed). Made when missing, so indexes from
+# before URLs open and take URLs without a rebuild.
+FETCH_SCHEMA = """
+CREATE TABLE IF NOT EXISTS fetch_state (
+    url TEXT PRIMARY KEY,
+    etag TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    fetched_at TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True)
+class FetchState:
+    url: str
+    etag: str
+    last_modified: str
+    article_id: str  # "" for a feed, or a page whose article was not kept
+    fetched_at: str
+
+
 class StoreError(Exception):
     """Base of the index errors; each message says what is wrong and what to do."""
 
@@ -335,6 +358,16 @@ class Reader:
                 df[term] = count
         return df, self.manifest["counts"]["articles"]
 
+    def fetch_state(self) -> dict[str, FetchState]:
+        """What earlier builds remember of the URLs they fetched, for the articles still here (a page
+        whose article was removed is fetched whole again)."""
+        try:
+            rows = self.db.execute("SELECT * FROM fetch_state f WHERE article_id = '' OR EXISTS "
+                                   "(SELECT 1 FROM articles a WHERE a.id = f.article_id)").fetchall()
+        except sqlite3.OperationalError:  # an index from before URLs: nothing fetched yet
+            return {}
+        return {r["url"]: FetchState(*r) for r in rows}
+
     def sources(self) -> list[str]:
         """The outlets, most articles first; computed once, as a generation never changes."""
         if self._sources is None:
@@ -452,6 +485,37 @@ class Writer:
             ids += [r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", batch)]
         return ids
 
+    def ids_where(self, before: str = "", source: str = "") -> list[str]:
+        """Ids of the articles dated before `before` (an ISO date) and from `source` (either may be "").
+        An article's date is its publication date, else the day it was added; a partial date (2017-03)
+        is before a day only if all of it is. Neither given: none (never every article)."""
+        if not (before or source):
+            return []
+        where, params = [], []
+        if before:
+            where.append("(CASE length(d) WHEN 4 THEN d || '-99-99' WHEN 7 THEN d || '-99' ELSE d END) < ?")
+            params.append(before)
+        if source:
+            where.append("source = ? COLLATE NOCASE")
+            params.append(source)
+        rows = self.db.execute("SELECT id FROM (SELECT id, source, COALESCE(NULLIF(published, ''), "
+                               f"substr(added_at, 1, 10)) AS d FROM articles) WHERE {' AND '.join(where)}",
+                               params)
+        return [r[0] for r in rows]
+
+    def save_fetch_state(self, states: Iterable[FetchState]) -> None:
+        """Remember validators for the next conditional GET; rows of articles since removed are dropped."""
+        before = self.db.total_changes
+        self.db.executemany("INSERT INTO fetch_state VALUES (?,?,?,?,?) ON CONFLICT(url) DO UPDATE SET "
+                            "etag = excluded.etag, last_modified = excluded.last_modified, "
+                            "article_id = excluded.article_id, fetched_at = excluded.fetched_at "
+                            "WHERE (etag, last_modified, article_id) IS NOT "
+                            "(excluded.etag, excluded.last_modified, excluded.article_id)",
+                            [(s.url, s.etag, s.last_modified, s.article_id, s.fetched_at) for s in states])
+        self.db.execute("DELETE FROM fetch_state WHERE article_id != '' AND article_id NOT IN "
+                        "(SELECT id FROM articles)")
+        self.dirty = self.dirty or self.db.total_changes > before
+
     # -- changes
 
     def delete(self, article_ids: Sequence[str]) -> int:
@@ -526,6 +590,7 @@ class Writer:
                     source.close()
             else:
                 conn.executescript(SCHEMA)
+            conn.executescript(FETCH_SCHEMA)
             conn.execute("PRAGMA foreign_keys=ON")
         except BaseException:
             conn.close()
