@@ -46,14 +46,17 @@ def test_no_period(question: str) -> None:
     assert period(question, NEWEST) is None
 
 
-def test_month_without_year_is_the_latest_such_month_that_has_articles() -> None:
-    # 2016-17 news beside one 2020 article: "in January" means January 2017, not January 2020
-    months = {"2016-12", "2017-01", "2017-02", "2017-03", "2020-12"}
+def test_month_without_year_is_the_latest_such_month_the_articles_cover() -> None:
+    # 2016-17 news beside one December 2020 article: "in January" is January 2017, "in December" December
+    # 2016 (one stray article does not make December 2020 covered)
+    months = {"2016-12": 310, "2017-01": 290, "2017-02": 305, "2017-03": 280, "2020-12": 1}
     found = period("What happened in January?", "2020-12-29", months)
     assert found is not None and found.date_from == "2017-01-01"
-    assert period("What happened in December?", "2020-12-29", months).date_from == "2020-12-01"
+    assert period("What happened in December?", "2020-12-29", months).date_from == "2016-12-01"
+    # a feed kept fresh covers every month: the most recent one
+    assert period("What happened in December?", "2020-12-29", {"2019-12": 200, "2020-12": 150}).date_from == "2020-12-01"
     # no article in any January: the calendar's most recent January, as without `months`
-    assert period("What happened in January?", "2020-12-29", {"2016-12"}).date_from == "2020-01-01"
+    assert period("What happened in January?", "2020-12-29", {"2016-12": 5}).date_from == "2020-01-01"
 
 
 def test_relative_period_needs_a_newest_date() -> None:

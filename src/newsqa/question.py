@@ -13,7 +13,7 @@ import calendar
 import datetime as dt
 import html
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .lexical import content_words, fold, terms, words
@@ -221,10 +221,11 @@ _PERIODS = [re.compile(p, re.I) for p in (
 )]
 
 
-def period(question: str, newest: str, months: Collection[str] = ()) -> Filters | None:
+def period(question: str, newest: str, months: Mapping[str, int] | None = None) -> Filters | None:
     """The date range a question names, or None. `newest` is the newest article's ISO date; `months`
-    ("YYYY-MM") are those that have articles: a month named without a year is the most recent such
-    month that has any ("in January", asked of 2016-17 news beside one 2020 article, is January 2017)."""
+    counts the articles of each month ("YYYY-MM"): a month named without a year is the most recent
+    such month that the articles cover ("in December", asked of 2016-17 news beside one December 2020
+    article, is December 2016)."""
     today = _parse_iso(newest)
     for pattern in _PERIODS:
         for match in pattern.finditer(question):
@@ -246,6 +247,9 @@ def period(question: str, newest: str, months: Collection[str] = ()) -> Filters 
     return None
 
 
+_COVERED_SHARE = 0.1  # of the busiest such month's articles; the demo: 1 article in December 2020, 127 in December 2016
+
+
 def _reporting_lag(start: dt.date, end: dt.date) -> dt.timedelta:
     """News of a period is published during it and for a while after: a day's events for two weeks,
     a month's for another month, a year's (annual results, reviews) for another quarter."""
@@ -254,7 +258,7 @@ def _reporting_lag(start: dt.date, end: dt.date) -> dt.timedelta:
 
 
 def _range(parts: dict[str, str | None], today: dt.date | None,
-           months: Collection[str] = ()) -> tuple[dt.date, dt.date, str | None] | None:
+           months: Mapping[str, int] | None = None) -> tuple[dt.date, dt.date, str | None] | None:
     month = _MONTHS.get((parts.get("month") or "").lower().rstrip("."))
     year = int(parts["year"]) if parts.get("year") else None
     rel = (parts.get("rel") or "").lower()
@@ -288,10 +292,14 @@ def _range(parts: dict[str, str | None], today: dt.date | None,
     return dt.date(year, month, 1), _month_end(year, month), parts.get("prep")
 
 
-def _latest_covered(year: int, month: int, months: Collection[str]) -> int:
-    """`year`, or the latest earlier year whose `month` has articles; `year` when none has."""
-    years = [int(m[:4]) for m in months if m[5:7] == f"{month:02d}" and m[:4].isdigit() and int(m[:4]) <= year]
-    return max(years, default=year)
+def _latest_covered(year: int, month: int, months: Mapping[str, int] | None) -> int:
+    """`year`, or the latest earlier year whose `month` the articles cover: one that holds at least
+    `_COVERED_SHARE` of the articles of the best-covered such month (a stray article does not make a
+    month covered); `year` when no such month has articles."""
+    counts = {int(m[:4]): n for m, n in (months or {}).items()
+              if m[5:7] == f"{month:02d}" and m[:4].isdigit() and int(m[:4]) <= year}
+    most = max(counts.values(), default=0)
+    return max((y for y, n in counts.items() if n >= _COVERED_SHARE * most), default=year)
 
 
 def _previous_month(year: int, month: int) -> tuple[int, int]:

@@ -305,7 +305,7 @@ class Reader:
         self._bytes = sum((index_dir / name).stat().st_size for name in [*files.values(), MANIFEST])
         self._stats: dict[str, Any] | None = None
         self._sources: list[str] | None = None
-        self._months: frozenset[str] | None = None
+        self._months: dict[str, int] | None = None
         self._chunk_ids: dict[tuple[str, tuple[Any, ...]], np.ndarray] = {}
 
     def is_stale(self) -> bool:
@@ -376,12 +376,13 @@ class Reader:
             self._sources = [r[0] for r in rows]
         return list(self._sources)
 
-    def months(self) -> frozenset[str]:
-        """The months ("YYYY-MM") that have articles; computed once, as a generation never changes."""
+    def months(self) -> dict[str, int]:
+        """Articles per month ("YYYY-MM"); computed once, as a generation never changes."""
         if self._months is None:
-            rows = self.db.execute("SELECT DISTINCT substr(published, 1, 7) FROM articles WHERE length(published) >= 7")
-            self._months = frozenset(r[0] for r in rows)
-        return self._months
+            rows = self.db.execute("SELECT substr(published, 1, 7), COUNT(*) FROM articles "
+                                   "WHERE length(published) >= 7 GROUP BY 1")
+            self._months = {r[0]: r[1] for r in rows}
+        return dict(self._months)
 
     def stats(self) -> dict[str, Any]:
         """Counts, sources, date range and size; computed once, as a generation never changes."""
