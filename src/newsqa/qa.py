@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import indexing
+from . import indexing, reporting
 from .answer.chat import check_answerer
 from .answer.compose import human_date
 from .answer.contract import Answerer, Event, Request
@@ -25,10 +25,15 @@ from .ingest import IngestResult, load_paths, make_article
 from .question import outlets_named, period, retrieval_query, validate
 from .retrieve import Filters, Retriever
 from .store import Reader, Writer, check_model, read_manifest
+from .timeline import asks_development
 from .types import Answer, Article, Hit, Problem
 
 PathLike = str | os.PathLike[str]
 _EXCLUDE_MARGIN = 3  # passages fetched beyond k per excluded article (at most 2 passages an article come back)
+# A timeline takes one sentence from each report that comes this close to the best sentence's chance
+# (the plain answer's keep_other_within is 0.5), up to this many reports.
+_TIMELINE_KEEP = 0.3
+_TIMELINE_REPORTS = 6
 
 
 class NewsQA:
@@ -188,6 +193,9 @@ class NewsQA:
         searched = filters.merged(named) if named else filters
         hits = self.evidence(query, query_vector, searched, retriever=retriever)
         clock.lap("retrieve")
+        if asks_development(question):  # one sentence per report: more reports than a plain answer cites
+            extractive = ExtractiveAnswerer(reader, self.embedder, replace(
+                self.settings.answer, keep_other_within=_TIMELINE_KEEP, max_sentences=_TIMELINE_REPORTS))
         choice = extractive.choose(question, query, query_vector, hits)
         notice = ""
         if not choice.sentences and named and named.date_to:
@@ -201,7 +209,7 @@ class NewsQA:
                 notice = (f"Nothing published in the period the question names ({_period_label(named)}) "
                           "answers it; this answer comes from articles published later.")
         return Request(question, history, query, hits, searched, choice, period=_period_label(named), notice=notice,
-                       lap=clock.lap, timings=clock.laps)
+                       lap=clock.lap, timings=clock.laps, finish=lambda answer: reporting.finish(answer, reader))
 
     def named_filters(self, question: str, reader: Reader | None = None) -> Filters | None:
         """The period ("in March 2017") and the outlets ("according to TASS") a question names."""

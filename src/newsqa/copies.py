@@ -1,0 +1,79 @@
+"""Wire copies: the same story carried by two outlets, cited once with "also reported by ...".
+
+Agency copy (Reuters, AP, AFP) runs near word for word at several outlets. Citing each copy
+would make one report look like several independent ones, so a cited sentence that another
+retrieved article carries too is cited once, and the other outlets are listed beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .lexical import words
+from .store import Reader
+from .types import Answer, Citation
+
+_SHINGLE = 3  # words per shingle: short enough to survive a changed word, long enough to be specific
+# A sentence is a copy when this share of its 3-word shingles occurs in one sentence of the other
+# article. Copies in the demo corpus differ by a dropped or changed word or two (curly quotes
+# mangled, "on Monday" added), which keeps 0.8 or more of the shingles; restatements of the same fact
+# in an outlet's own words share under half.
+COPY_CONTAINMENT = 0.8
+
+
+def mark_copies(answer: Answer, reader: Reader) -> Answer:
+    """Citations that are copies of an earlier citation from another article are folded into it, and
+    every kept citation lists the other retrieved articles that carry the same sentence."""
+    others = {h.article_id: h for h in answer.passages}
+    kept: list[Citation] = []
+    for c in answer.citations:
+        original = next((k for k in kept if k.article_id != c.article_id and is_copy(c.quote, [k.quote])), None)
+        if original is not None:
+            _add(original, c.article_id, c.source, c.published, c.url)
+            continue
+        kept.append(c)
+    for c in kept:
+        for article_id, hit in others.items():
+            if article_id == c.article_id or any(k.article_id == article_id for k in kept):
+                continue
+            if is_copy(c.quote, _sentences(reader, article_id)):
+                _add(c, article_id, hit.source, hit.published, hit.url)
+    if len(kept) == len(answer.citations):
+        return answer
+    return replace(answer, citations=_renumber(kept))
+
+
+def is_copy(sentence: str, candidates: list[str]) -> bool:
+    """Whether one of `candidates` carries `sentence` near word for word (see COPY_CONTAINMENT)."""
+    own = _shingles(sentence)
+    if not own:
+        return False
+    return any(len(own & _shingles(other)) >= COPY_CONTAINMENT * len(own) for other in candidates)
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    w = words(text)
+    return {tuple(w[i:i + _SHINGLE]) for i in range(len(w) - _SHINGLE + 1)}
+
+
+def _sentences(reader: Reader, article_id: str) -> list[str]:
+    article = reader.article(article_id)
+    if article is None:
+        return []
+    return [article.text[s.start:s.end] for s in reader.sentences(article_id)]
+
+
+def _add(citation: Citation, article_id: str, source: str, published: str, url: str) -> None:
+    if any(o["article_id"] == article_id for o in citation.also_reported_by):
+        return
+    citation.also_reported_by.append({"article_id": article_id, "source": source, "published": published,
+                                      "url": url})
+    citation.also_reported_by.sort(key=lambda o: o["published"])
+
+
+def _renumber(citations: list[Citation]) -> list[Citation]:
+    """One number per article, in order of first citation, after copies were folded away."""
+    numbers: dict[str, int] = {}
+    for c in citations:
+        numbers.setdefault(c.article_id, len(numbers) + 1)
+    return [replace(c, number=numbers[c.article_id]) for c in citations]

@@ -1,0 +1,47 @@
+"""What every answer says about when and by whom it was reported, applied once the Answer is built.
+
+`Request.answer` hands each Answer here (through `Request.finish`, set by `NewsQA`): the time
+window (`window.py`), a timeline or a list of outlets when the question asks for one
+(`timeline.py`), wire copies folded into one citation (`copies.py`), and figures on which the
+cited reports disagree (`conflicts.py`). An answer whose text is not made of its quotes (a
+generative answer) keeps its text; only its fields are filled in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .answer.compose import text_of
+from .conflicts import find_conflicts
+from .copies import mark_copies
+from .store import Reader
+from .timeline import as_timeline, asks_development, asks_outlets, outlets_answer
+from .types import Answer
+from .window import window
+
+_BEFORE_OUTCOME = "Before then, the articles reported:"
+
+
+def finish(answer: Answer, reader: Reader) -> Answer:
+    extractive = answer.answerer.startswith("extractive")
+    if extractive and asks_outlets(answer.question) and answer.passages:
+        return outlets_answer(answer, reader)
+    copied = mark_copies(answer, reader)
+    if extractive and copied.citations:
+        copied = replace(copied, text=text_of(copied.citations))
+    answer = copied
+    if extractive and asks_development(answer.question):
+        answer = as_timeline(answer)
+    answer.conflicts, answer.updates = find_conflicts(answer.citations)
+    return _windowed(answer, reader)
+
+
+def _windowed(answer: Answer, reader: Reader) -> Answer:
+    """An answer to an outcome after the articles end: what they said, marked as said before it, and
+    not an answer to the question (abstained), with the notice saying where they end."""
+    found = window(answer.question, answer.passages, [(c.quote, c.published) for c in answer.citations], reader)
+    if found is None:
+        return answer
+    notice = " ".join(n for n in (found.notice, answer.notice) if n)
+    text = f"{_BEFORE_OUTCOME} {answer.text}" if answer.citations else answer.text
+    return replace(answer, text=text, notice=notice, abstained=True)
