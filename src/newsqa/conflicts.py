@@ -104,7 +104,9 @@ def find_conflicts(citations: list[Citation]) -> tuple[list[Conflict], list[Conf
 
 
 def same_event(first: str, second: str) -> bool:
-    """Whether two sentences are about the same event: enough of their words (numbers aside) are shared."""
+    """Whether two sentences are about the same event: enough of their words (numbers aside) are shared.
+    (Requiring a shared name as well lost 2 of the 13 disagreeing pairs: one outlet names the town,
+    the other the province.)"""
     a, b = _topic_terms(first), _topic_terms(second)
     return bool(a and b) and len(a & b) / len(a | b) >= SAME_EVENT_OVERLAP
 

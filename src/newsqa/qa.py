@@ -26,6 +26,7 @@ from .question import outlets_named, period, retrieval_query, validate
 from .retrieve import Filters, Retriever
 from .store import Reader, Writer, check_model, read_manifest
 from .timeline import asks_development
+from .window import coverage_end
 from .types import Answer, Article, Hit, Problem
 
 PathLike = str | os.PathLike[str]
@@ -214,8 +215,9 @@ class NewsQA:
     def named_filters(self, question: str, reader: Reader | None = None) -> Filters | None:
         """The period ("in March 2017") and the outlets ("according to TASS") a question names."""
         reader = reader or self.reader
-        named = period(question, reader.stats()["date_range"][1]) or Filters()
         outlets = outlets_named(question, reader.sources())
+        # "in December" is the December before the outlets' coverage ends, not before the newest article
+        named = period(question, coverage_end(reader, outlets)) or Filters()
         if outlets:
             named = replace(named, sources=outlets)
         return named or None

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .answer.compose import text_of
+from .answer.compose import human_date, text_of
 from .conflicts import find_conflicts
 from .copies import mark_copies
 from .store import Reader
 from .timeline import as_timeline, asks_development, asks_outlets, outlets_answer
-from .types import Answer
+from .types import Answer, Conflict
 from .window import window
 
 _BEFORE_OUTCOME = "Before then, the articles reported:"
@@ -33,7 +33,28 @@ def finish(answer: Answer, reader: Reader) -> Answer:
     if extractive and asks_development(answer.question):
         answer = as_timeline(answer)
     answer.conflicts, answer.updates = find_conflicts(answer.citations)
+    if answer.conflicts or answer.updates:
+        answer = replace(answer, text=" ".join([answer.text, *map(said_differently, answer.conflicts),
+                                                *map(said_later, answer.updates)]))
     return _windowed(answer, reader)
+
+
+def said_differently(c: Conflict) -> str:
+    """Says so: "Reports differ on the number injured: bbc.co.uk gave at least two [1], rte.ie Eight [2], both on
+    16 March 2017."
+    """
+    return (f"Reports differ on the number {c.about}: {c.first.source or 'one article'} gave {c.first.figure} "
+            f"[{c.first.number}], {c.second.source or 'another'} {c.second.figure} [{c.second.number}], both on "
+            f"{human_date(c.second.published)}.")
+
+
+def said_later(c: Conflict) -> str:
+    """Dates it: "Updated on 17 February 2017: aljazeera.com gave at least 80 dead [2], after at least 75
+    (abcnews.go.com, 16 February 2017) [1]."
+    """
+    return (f"Updated on {human_date(c.second.published)}: {c.second.source or 'a later article'} gave "
+            f"{c.second.figure} {c.about} [{c.second.number}], after {c.first.figure} ({c.first.source or 'an article'}, "
+            f"{human_date(c.first.published)}) [{c.first.number}].")
 
 
 def _windowed(answer: Answer, reader: Reader) -> Answer:

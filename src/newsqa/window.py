@@ -135,6 +135,19 @@ def evidence_end(hits: Sequence[Hit], reader: Reader, question: str) -> str:
     return (row[0] or "")[:10]
 
 
+def coverage_end(reader: Reader, sources: Sequence[str] = ()) -> str:
+    """The newest publication date of the named outlets' articles; without names, of the articles that
+    name an outlet (a stray article without one, like the demo's 2020 sample, does not move where the
+    outlets' coverage ends); of all articles when none names an outlet."""
+    db = reader.db
+    if sources:
+        marks = ",".join("?" * len(sources))
+        row = db.execute(f"SELECT MAX(NULLIF(published, '')) FROM articles WHERE source IN ({marks})", list(sources))
+    else:
+        row = db.execute("SELECT MAX(NULLIF(published, '')) FROM articles WHERE source != ''")
+    return (row.fetchone()[0] or reader.stats()["date_range"][1])[:10]
+
+
 def named_after(text: str, end: str, reference: dt.date | None = None) -> str:
     """The first date a text names that begins after `end`, in words ("May 2017"), or "". A date without
     a year is read nearest to `reference` (default: `end`)."""
