@@ -31,7 +31,7 @@ def finish(answer: Answer, reader: Reader) -> Answer:
         copied = replace(copied, text=text_of(copied.citations))
     answer = copied
     if extractive and asks_development(answer.question):
-        answer = as_timeline(answer)
+        answer = as_timeline(answer, reader)
     answer.conflicts, answer.updates = find_conflicts(answer.citations)
     if answer.conflicts or answer.updates:
         answer = replace(answer, text=" ".join([answer.text, *map(said_differently, answer.conflicts),

@@ -29,8 +29,10 @@ _MOMENTS = 2  # distinct months a question names to ask about two moments ("in F
 # for people.)
 _WHICH_OUTLETS = re.compile(r"^\s*(which|what) (news )?(outlets?|media|news sites?|sites|sources|papers|newspapers|"
                             r"broadcasters|agencies)\b", re.I)
-# An outlet's article counts as covering the subject when it mentions this share of the question's names.
+# An outlet's article counts as reporting the subject when it mentions this share of the question's names;
+# a timeline's report when it mentions any of them (a one-name subject: "the Kessel flood").
 _OUTLET_COVERAGE = 1.0
+_ON_SUBJECT = 0.0
 
 
 def asks_development(question: str) -> bool:
@@ -45,11 +47,15 @@ def asks_outlets(question: str) -> bool:
     return bool(_WHICH_OUTLETS.search(question))
 
 
-def as_timeline(answer: Answer) -> Answer:
-    """The answer as one sentence per report (its best-scored cited sentence), oldest first, each
-    opened by its date and outlet and renumbered in that order. Needs two reports to be a timeline."""
+def as_timeline(answer: Answer, reader: Reader) -> Answer:
+    """The answer as one sentence per report on the subject (its best-scored cited sentence), oldest
+    first, each opened by its date and outlet and renumbered in that order. A report on the subject
+    mentions what the question names. Needs two reports to be a timeline."""
+    names = named_terms(answer.question)
     best: dict[str, Citation] = {}
     for c in answer.citations:
+        if not _mentions(reader, c.article_id, names):
+            continue
         if c.article_id not in best or c.score > best[c.article_id].score:
             best[c.article_id] = c
     if len(best) < 2:
@@ -66,7 +72,7 @@ def outlets_answer(answer: Answer, reader: Reader) -> Answer:
     names = named_terms(answer.question)
     first: dict[str, Hit] = {}
     for hit in sorted(answer.passages, key=lambda h: h.published):
-        if hit.source and hit.source not in first and _covers(reader, hit, names):
+        if hit.source and hit.source not in first and _mentions(reader, hit.article_id, names, _OUTLET_COVERAGE):
             first[hit.source] = hit
     if not first:
         return answer
@@ -84,12 +90,13 @@ def _opening(c: Citation) -> str:
     return f"{when}, {c.source or 'an article'} reported:"
 
 
-def _covers(reader: Reader, hit: Hit, names: set[str]) -> bool:
+def _mentions(reader: Reader, article_id: str, names: set[str], share: float = _ON_SUBJECT) -> bool:
+    """Whether an article mentions `share` of the names (any, by default); True when there are none."""
     if not names:
         return True
-    article = reader.article(hit.article_id)
+    article = reader.article(article_id)
     present = term_set(article.text if article else "")
-    return len(names & present) >= _OUTLET_COVERAGE * len(names)
+    return len(names & present) >= max(1.0, share * len(names))
 
 
 def _cite_passage(reader: Reader, hit: Hit, number: int) -> Citation:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from .answer.compose import human_date
 from .answer.extractive import question_kind
 from .lexical import term_set
+from .question import named_terms
 from .store import Reader
 from .types import Hit
 
@@ -123,9 +124,12 @@ def is_forecast(sentence: str) -> bool:
 
 
 def evidence_end(hits: Sequence[Hit], reader: Reader, question: str) -> str:
-    """The newest publication date among the retrieved articles; with none retrieved (a period filter
+    """The newest publication date among the retrieved articles on the subject (those that mention a name
+    the question names, when any does); with none retrieved (a period filter
     beyond the articles), the newest article published before the first date the question names."""
-    dated = [h.published[:10] for h in hits if h.published]
+    names = named_terms(question)
+    on_subject = [h for h in hits if names & term_set(h.text)] or hits  # a stray later article is not the subject
+    dated = [h.published[:10] for h in on_subject if h.published]
     if dated:
         return max(dated)
     named = question_dates(question, None)
