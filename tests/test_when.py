@@ -46,6 +46,13 @@ def test_an_outcome_after_the_articles_end_gets_the_window_notice_and_not_a_fore
     assert any("favourite to win" in c.quote or "will be held" in c.quote for c in answer.citations)
 
 
+def test_an_outcome_of_a_story_still_unfolding_when_the_articles_end_gets_the_notice(qa: NewsQA) -> None:
+    """The robbery was reported the day before the articles end, and they never say anyone was arrested."""
+    answer = qa.ask("When did police arrest the men who robbed the jewellery shop in Dresk?")
+    assert "while the story was still unfolding: they do not say what came of it" in answer.notice
+    assert answer.abstained
+
+
 def test_a_question_about_what_was_expected_is_answered_without_a_notice(qa: NewsQA) -> None:
     answer = qa.ask("Who is the favourite to win the Norvania presidential election?")
     assert not answer.abstained

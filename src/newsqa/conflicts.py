@@ -33,8 +33,8 @@ _WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six se
 _SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
 _QUALIFIER = r"(?P<qual>at least|more than|over|nearly|almost|about|around|some|roughly|up to|as many as|fewer than|" \
              r"less than|approximately|an estimated)?\s*"
-_FIGURE = re.compile(_QUALIFIER + r"(?P<n>(?<![\w.,$€£])\d{1,3}(?:,\d{3})+(?!\d)|(?<![\w.,$€£])(?!(?:19|20)\d\d\b)\d+(?:\.\d+)?"
-                     r"(?![\d%])|"
+_FIGURE = re.compile(_QUALIFIER + r"(?P<n>(?<![\w.,$€£])\d{1,3}(?:,\d{3})+(?!\d)|"
+                     r"(?<![\w.,$€£])(?!(?:19|20)\d\d\b)\d+(?:\.\d+)?(?![\d%])|"
                      + "|".join(sorted(_WORD_NUMBERS, key=len, reverse=True)) + r")\b(?:\s+(?P<scale>thousand|million|"
                      r"billion))?(?![-\s]*(?:%|percent|per cent|years?|months?|weeks?|days?|hours?|minutes?|km|miles|"
                      r"metres|meters|kg|am|pm|a\.m|p\.m)\b)", re.I)

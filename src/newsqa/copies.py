@@ -27,28 +27,30 @@ def mark_copies(answer: Answer, reader: Reader) -> Answer:
     others = {h.article_id: h for h in answer.passages}
     kept: list[Citation] = []
     for c in answer.citations:
-        original = next((k for k in kept if k.article_id != c.article_id and is_copy(c.quote, [k.quote])), None)
+        original = next((k for k in kept if k.article_id != c.article_id and is_copy(c.quote, _shingles(k.quote))),
+                        None)
         if original is not None:
             _add(original, c.article_id, c.source, c.published, c.url)
             continue
         kept.append(c)
+    cited = {c.article_id for c in kept}
+    texts = {a: _shingles(_text(reader, a)) for a in others if a not in cited}  # each article read once
     for c in kept:
-        for article_id, hit in others.items():
-            if article_id == c.article_id or any(k.article_id == article_id for k in kept):
-                continue
-            if is_copy(c.quote, _sentences(reader, article_id)):
+        for article_id, shingles in texts.items():
+            if is_copy(c.quote, shingles):
+                hit = others[article_id]
                 _add(c, article_id, hit.source, hit.published, hit.url)
     if len(kept) == len(answer.citations):
         return answer
     return replace(answer, citations=_renumber(kept))
 
 
-def is_copy(sentence: str, candidates: list[str]) -> bool:
-    """Whether one of `candidates` carries `sentence` near word for word (see COPY_CONTAINMENT)."""
+def is_copy(sentence: str, shingles: set[tuple[str, ...]]) -> bool:
+    """Whether a text whose 3-word shingles are `shingles` carries `sentence` near word for word
+    (see COPY_CONTAINMENT). A whole article's shingles may be given: a sentence's own shingles
+    almost never span the sentences around it."""
     own = _shingles(sentence)
-    if not own:
-        return False
-    return any(len(own & _shingles(other)) >= COPY_CONTAINMENT * len(own) for other in candidates)
+    return bool(own) and len(own & shingles) >= COPY_CONTAINMENT * len(own)
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
@@ -56,11 +58,9 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
     return {tuple(w[i:i + _SHINGLE]) for i in range(len(w) - _SHINGLE + 1)}
 
 
-def _sentences(reader: Reader, article_id: str) -> list[str]:
+def _text(reader: Reader, article_id: str) -> str:
     article = reader.article(article_id)
-    if article is None:
-        return []
-    return [article.text[s.start:s.end] for s in reader.sentences(article_id)]
+    return article.text if article else ""
 
 
 def _add(citation: Citation, article_id: str, source: str, published: str, url: str) -> None:

@@ -52,9 +52,9 @@ def said_later(c: Conflict) -> str:
     """Dates it: "Updated on 17 February 2017: aljazeera.com gave at least 80 dead [2], after at least 75
     (abcnews.go.com, 16 February 2017) [1]."
     """
+    earlier = f"{c.first.source or 'an article'}, {human_date(c.first.published)}"
     return (f"Updated on {human_date(c.second.published)}: {c.second.source or 'a later article'} gave "
-            f"{c.second.figure} {c.about} [{c.second.number}], after {c.first.figure} ({c.first.source or 'an article'}, "
-            f"{human_date(c.first.published)}) [{c.first.number}].")
+            f"{c.second.figure} {c.about} [{c.second.number}], after {c.first.figure} ({earlier}) [{c.first.number}].")
 
 
 def _windowed(answer: Answer, reader: Reader) -> Answer:

@@ -13,6 +13,7 @@ coverage of an election stops weeks before it.
 from __future__ import annotations
 
 import calendar
+import functools
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -28,8 +29,8 @@ from .types import Hit
 # The question asks what was expected, announced or planned, or what will be: the articles answer
 # that themselves ("When will Britain leave the EU?", "in which year is Beyonce now set to headline?").
 _ASKS_AHEAD = re.compile(r"\b(will|would|shall|going to|(is|are|was|were)( now)? (set|due|expected|scheduled|"
-                         r"planned|likely|poised) to|(was|were) to|expect\w*|schedul\w*|plan(s|ned)? to|favou?r\w*|forecast\w*|"
-                         r"predict\w*|could|should|might|upcoming|announce\w*)\b", re.I)
+                         r"planned|likely|poised) to|(was|were) to|expect\w*|schedul\w*|plan(s|ned)? to|favou?r\w*|"
+                         r"forecast\w*|predict\w*|could|should|might|upcoming|announce\w*)\b", re.I)
 # The question asks for an outcome: who won, the result, the sentence, the vote, what was found.
 _ASKS_OUTCOME = re.compile(r"\b(won|wins?|winners?|elected|results?|scores?|sentenced|sentences?|convicted|verdict|"
                            r"acquitted|voted?|votes|share of the vote|succeeded|successor|replaced?|ended|end|"
@@ -166,17 +167,15 @@ def evidence_end(hits: Sequence[Hit], reader: Reader, question: str) -> str:
     return (row[0] or "")[:10]
 
 
-def coverage_end(reader: Reader, sources: Sequence[str] = ()) -> str:
+@functools.lru_cache(maxsize=32)  # a Reader is one generation of the index: its dates never change
+def coverage_end(reader: Reader, sources: tuple[str, ...] = ()) -> str:
     """The newest publication date of the named outlets' articles; without names, of the articles that
     name an outlet (a stray article without one, like the demo's 2020 sample, does not move where the
     outlets' coverage ends); of all articles when none names an outlet."""
-    db = reader.db
-    if sources:
-        marks = ",".join("?" * len(sources))
-        row = db.execute(f"SELECT MAX(NULLIF(published, '')) FROM articles WHERE source IN ({marks})", list(sources))
-    else:
-        row = db.execute("SELECT MAX(NULLIF(published, '')) FROM articles WHERE source != ''")
-    return (row.fetchone()[0] or reader.stats()["date_range"][1])[:10]
+    where = "source IN (" + ",".join("?" * len(sources)) + ")" if sources else "source != ''"
+    row = reader.db.execute(f"SELECT published FROM articles WHERE {where} AND published != '' "
+                            "ORDER BY published DESC LIMIT 1", list(sources)).fetchone()
+    return (row[0] if row else reader.stats()["date_range"][1])[:10]
 
 
 def named_after(text: str, end: str, reference: dt.date | None = None) -> str:
