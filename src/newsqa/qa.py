@@ -25,7 +25,7 @@ from .ingest import IngestResult, load_paths, make_article
 from .question import outlets_named, period, retrieval_query, validate
 from .retrieve import Filters, Retriever
 from .store import Reader, Writer, check_model, read_manifest
-from .timeline import asks_development
+from .timeline import asks_development, asks_outlets
 from .window import coverage_end
 from .types import Answer, Article, Hit, Problem
 
@@ -35,6 +35,7 @@ _EXCLUDE_MARGIN = 3  # passages fetched beyond k per excluded article (at most 2
 # (the plain answer's keep_other_within is 0.5), up to this many reports.
 _TIMELINE_KEEP = 0.3
 _TIMELINE_REPORTS = 6
+_OUTLET_PASSAGES = 20  # passages searched for "Which outlets reported ...?" (at most two an article: 10+ articles)
 
 
 class NewsQA:
@@ -192,7 +193,9 @@ class NewsQA:
         clock.lap("embed")
         retriever = Retriever(reader, self.embedder, self.settings.retrieval)
         searched = filters.merged(named) if named else filters
-        hits = self.evidence(query, query_vector, searched, retriever=retriever)
+        # "Which outlets reported ...?" lists every outlet among more passages than an answer quotes from
+        k = _OUTLET_PASSAGES if asks_outlets(question) else None
+        hits = self.evidence(query, query_vector, searched, retriever=retriever, k=k)
         clock.lap("retrieve")
         if asks_development(question):  # one sentence per report: more reports than a plain answer cites
             extractive = ExtractiveAnswerer(reader, self.embedder, replace(
@@ -223,11 +226,12 @@ class NewsQA:
         return named or None
 
     def evidence(self, query: str, query_vector: np.ndarray, filters: Filters, exclude: Iterable[str] = (),
-                 retriever: Retriever | None = None) -> list[Hit]:
-        """The passages an answer is drawn from. `exclude` leaves articles out (training makes
-        questions unanswerable this way: the same question with its gold articles gone)."""
+                 retriever: Retriever | None = None, k: int | None = None) -> list[Hit]:
+        """The passages an answer is drawn from (`k`, by default the answer settings' count). `exclude`
+        leaves articles out (training makes questions unanswerable this way: the same question with its
+        gold articles gone)."""
         retriever = retriever or Retriever(self.reader, self.embedder, self.settings.retrieval)
-        k = self.settings.answer.passages
+        k = k or self.settings.answer.passages
         exclude = set(exclude)
         if not exclude:
             return retriever.search(query, k, filters, query_vector)
