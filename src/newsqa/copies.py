@@ -23,14 +23,15 @@ _SHINGLE = 3  # words per shingle: short enough to survive a changed word, long 
 COPY_CONTAINMENT = 0.8
 
 
-def mark_copies(answer: Answer, reader: Reader) -> Answer:
-    """Citations that are copies of an earlier citation from another article are folded into it, and
+def mark_copies(answer: Answer, reader: Reader, fold: bool = True) -> Answer:
+    """Citations that are copies of an earlier citation from another article are folded into it (with
+    `fold`: the text is rebuilt from the citations; a generative answer's [n] markers must stay), and
     every kept citation lists the other retrieved articles that carry the same sentence."""
     others = {h.article_id: h for h in answer.passages}
     kept: list[Citation] = []
     for c in answer.citations:
-        original = next((k for k in kept if k.article_id != c.article_id and is_copy(c.quote, shingles_of(k.quote))),
-                        None)
+        original = next((k for k in kept if fold and k.article_id != c.article_id
+                         and is_copy(c.quote, shingles_of(k.quote))), None)
         if original is not None:
             _add(original, c.article_id, c.source, c.published, c.url)
             continue

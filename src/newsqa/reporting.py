@@ -23,10 +23,12 @@ _BEFORE_OUTCOME = "Before then, the articles reported:"
 
 
 def finish(answer: Answer, reader: Reader) -> Answer:
+    """The answer with its reports laid out (outlets listed, copies folded, a timeline), its figures
+    compared, and the time window checked."""
     extractive = answer.answerer.startswith("extractive")
     if extractive and asks_outlets(answer.question) and answer.passages:
         return outlets_answer(answer, reader)
-    copied = mark_copies(answer, reader)
+    copied = mark_copies(answer, reader, fold=extractive)
     if extractive and copied.citations:
         copied = replace(copied, text=text_of(copied.citations))
     answer = copied
