@@ -14,6 +14,7 @@ import pytest
 from newsqa import NewsQA
 from newsqa.conflicts import compatible, counts
 from newsqa.question import outlets_named
+from newsqa.timeline import asks_development, asks_outlets
 from newsqa.window import asks_outcome, question_dates
 
 from conftest import DATA, ROOT
@@ -91,7 +92,28 @@ def test_a_development_question_gets_one_dated_sentence_per_report_in_publicatio
     assert answer.timeline[-1].article_id == "kessel-receding"
 
 
+@pytest.mark.parametrize("question, development", [
+    ("How did the Mosul offensive develop?", True),
+    ("What happened first, and what came next?", True),
+    ("What did the court decide in February, and what happened by the end of March?", True),  # two moments
+    ("How did the police find the suspect?", False),
+    ("When did the strike end?", False),
+])
+def test_a_development_question_is_told_from_a_one_fact_question(question: str, development: bool) -> None:
+    assert asks_development(question) is development
+
+
 # ------------------------------------------------------------------ outlets
+
+@pytest.mark.parametrize("question, listing", [
+    ("Which outlets reported the Westminster attack?", True),
+    ("What news sites covered the gold coin theft?", True),
+    ("Who carried it out?", False),
+    ("Which police officers were hurt?", False),
+])
+def test_only_a_question_asking_which_outlets_reported_is_answered_with_a_list(question: str, listing: bool) -> None:
+    assert asks_outlets(question) is listing
+
 
 def test_an_outlet_named_by_its_common_name_restricts_the_answer_to_it(qa: NewsQA) -> None:
     answer = qa.ask("According to the BBC, how long is the new Volva bridge?")
