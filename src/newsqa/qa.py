@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import indexing
+from . import indexing, reporting
 from .answer.chat import check_answerer
 from .answer.compose import human_date
 from .answer.contract import Answerer, Event, Request
@@ -26,10 +26,17 @@ from .ingest import IngestResult, load_paths, make_article, parse_date
 from .question import outlets_named, period, retrieval_query, validate
 from .retrieve import Filters, Retriever
 from .store import FetchState, Reader, Writer, check_model, read_manifest
+from .timeline import asks_development, asks_outlets
+from .window import coverage_end
 from .types import Answer, Article, Hit, Problem
 from .web import load_urls
 
 PathLike = str | os.PathLike[str]
+# A timeline takes one sentence from each report that comes this close to the best sentence's chance
+# (the plain answer's keep_other_within is 0.5), up to this many reports.
+_TIMELINE_KEEP = 0.3
+_TIMELINE_REPORTS = 6
+_OUTLET_PASSAGES = 20  # passages searched for "Which outlets reported ...?" (at most two an article: 10+ articles)
 
 
 class NewsQA:
@@ -199,8 +206,13 @@ class NewsQA:
         clock.lap("embed")
         retriever = Retriever(reader, self.embedder, self.settings.retrieval)
         searched = filters.merged(named) if named else filters
-        hits = self.evidence(query, query_vector, searched, retriever=retriever)
+        # "Which outlets reported ...?" lists every outlet among more passages than an answer quotes from
+        k = _OUTLET_PASSAGES if asks_outlets(question) else None
+        hits = self.evidence(query, query_vector, searched, retriever=retriever, k=k)
         clock.lap("retrieve")
+        if asks_development(question):  # one sentence per report: more reports than a plain answer cites
+            extractive = ExtractiveAnswerer(reader, self.embedder, replace(
+                self.settings.answer, keep_other_within=_TIMELINE_KEEP, max_sentences=_TIMELINE_REPORTS))
         choice = extractive.choose(question, query, query_vector, hits)
         notice = ""
         if not choice.sentences and named and named.date_to:
@@ -214,13 +226,14 @@ class NewsQA:
                 notice = (f"Nothing published in the period the question names ({_period_label(named)}) "
                           "answers it; this answer comes from articles published later.")
         return Request(question, history, query, hits, searched, choice, period=_period_label(named), notice=notice,
-                       lap=clock.lap, timings=clock.laps)
+                       lap=clock.lap, timings=clock.laps, finish=lambda answer: reporting.finish(answer, reader))
 
     def named_filters(self, question: str, reader: Reader | None = None) -> Filters | None:
         """The period ("in March 2017") and the outlets ("according to TASS") a question names."""
         reader = reader or self.reader
-        named = period(question, reader.stats()["date_range"][1], reader.months()) or Filters()
         outlets = outlets_named(question, reader.sources())
+        # "in December" is the December before the outlets' coverage ends, not before the newest article
+        named = period(question, coverage_end(reader, outlets), reader.months()) or Filters()
         if outlets:
             named = replace(named, sources=outlets)
         return named or None

@@ -136,10 +136,12 @@ _ATTRIBUTIONS = [re.compile(p) for p in (
     r"\b(?:did|does|do|has|have|had|would|will)\s+(?:the\s+)?" + _OUTLET + r"(?:'s?)?\s+(?:say|report|write|"
     r"describe|claim|tell|quote|call|state|note|cite|put|estimate|give|list|mention|reveal|publish)",
     r"(?:^|\bthe\s+)" + _OUTLET + r"\s+(?:says|said|reports|reported|wrote|writes|describes|described|claims|claimed)",
-    r"\b(?:in|from|by)\s+(?:the\s+)?" + _OUTLET + r"(?:'s?)?\s+(?:report|article|story|coverage|reporting)",
+    r"\b(?i:in|from|by)\s+(?:the\s+)?" + _OUTLET + r"(?:'s?)?\s+(?:report|article|story|coverage|reporting)",
+    _OUTLET + r"['’]s\s+(?:account|report|reporting|coverage|version|story|article|reporter|correspondent)",
 )]
 # Domain labels that name no outlet ("abcnews.go.com", "europe.chinadaily.com.cn", "bbc.co.uk").
 _DOMAIN_PARTS = frozenset("www com co org net gov go uk ie cn de fr ru us au in edu int news europe edition".split())
+_NEWS = re.compile(r"news$")  # "news" ends many outlets' names and domains, and is dropped as often
 _MIN_ABBREVIATED = 4  # "HuffPost" may stand for "huffingtonpost"; shorter names must match whole
 
 
@@ -172,7 +174,7 @@ def _names(phrase: str, key: str) -> bool:
     ("Al Jazeera" / aljazeera), its initials ("Deutsche Welle" / dw), or a shortening that keeps
     the first three letters and the order of the rest ("HuffPost" / huffingtonpost)."""
     squashed = _squash(phrase)
-    if squashed == key:
+    if squashed == key or _NEWS.sub("", squashed) == _NEWS.sub("", key):  # "BBC News" / bbc, "ABC" / abcnews
         return True
     initials = "".join(w[0] for w in words(phrase))
     if len(initials) > 1 and initials == key:

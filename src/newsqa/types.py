@@ -96,6 +96,34 @@ class Citation:
     context: str  # the quote with the sentences around it
     context_start: int  # where `context` begins in the article, so the quote can be highlighted in it
     score: float = 0.0  # how well the sentence answers the question
+    # Other outlets whose retrieved articles carry the same sentence (a wire copy), cited once here:
+    # [{"article_id", "source", "published", "url"}], oldest first.
+    also_reported_by: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Figure:
+    """One side of a disagreement or an update: a figure, the sentence that gives it, and who said it when."""
+
+    figure: str  # as written ("15", "12,000")
+    quote: str
+    source: str
+    published: str
+    article_id: str
+    number: int  # the citation's [n]
+
+
+@dataclass
+class Conflict:
+    """Cited articles giving different figures for the same thing: `first` is the older report. Reports
+    of the same day disagree; a later report with a new figure is an update."""
+
+    about: str  # what the figures count, e.g. "dead", "people", "protesters"
+    first: Figure
+    second: Figure
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,6 +157,9 @@ class Answer:
     unsupported: list[Unsupported] = field(default_factory=list)  # generated sentences removed, with why
     notice: str = ""  # for the reader: why a fallback happened, or how many sentences were removed
     confidence: float | None = None  # the extractive model's chance that the articles answer (None: not judged)
+    timeline: list[Citation] = field(default_factory=list)  # one citation per report, oldest first (how it developed)
+    conflicts: list[Conflict] = field(default_factory=list)  # same-day reports that disagree on a figure
+    updates: list[Conflict] = field(default_factory=list)  # a later report giving a new figure for the same thing
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,4 +171,6 @@ class Answer:
             "generated": self.generated, "unsupported": [u.to_dict() for u in self.unsupported],
             "removed": len(self.unsupported), "notice": self.notice,
             "confidence": None if self.confidence is None else round(self.confidence, 3),
+            "timeline": [c.to_dict() for c in self.timeline], "conflicts": [c.to_dict() for c in self.conflicts],
+            "updates": [u.to_dict() for u in self.updates],
         }

@@ -36,21 +36,35 @@ def compose(chosen: list[Candidate], reader: Reader) -> tuple[str, list[Citation
     groups: dict[str, list[Candidate]] = {}
     for item in chosen:
         groups.setdefault(item.hit.article_id, []).append(item)
-    attribute = len(groups) > 1
-    parts: list[str] = []
     citations: list[Citation] = []
     for number, (article_id, items) in enumerate(groups.items(), start=1):
         article = reader.article(article_id)
         assert article is not None
         spans = reader.sentences(article_id)
-        for i, item in enumerate(sorted(items, key=lambda c: c.position)):
-            quote = article.text[item.span.start:item.span.end]
-            sentence = quote
-            if attribute and i == 0:
-                sentence = f"{_reported(item.hit)} {quote}"
-            parts.append(f"{sentence} [{number}]")
-            citations.append(cite(number, article, spans, item.span, item.score))
-    return " ".join(parts), citations
+        citations += [cite(number, article, spans, item.span, item.score)
+                      for item in sorted(items, key=lambda c: c.position)]
+    return text_of(citations), citations
+
+
+def text_of(citations: list[Citation]) -> str:
+    """The answer text of citations in their order: each quote with its [n]; when more than one
+    article speaks, each article's first quote opens with its outlet and date."""
+    attribute = len({c.article_id for c in citations}) > 1
+    parts: list[str] = []
+    opened: set[str] = set()
+    for c in citations:
+        sentence = c.quote
+        if attribute and c.article_id not in opened:
+            sentence = f"{reported(c.source, c.published)} {c.quote}"
+        opened.add(c.article_id)
+        parts.append(f"{sentence} [{c.number}]{also_reported(c)}")
+    return " ".join(parts)
+
+
+def also_reported(c: Citation) -> str:
+    """" (also reported by rte.ie, dw.com)" for a sentence other outlets carried too (a wire copy), else ""."""
+    others = list(dict.fromkeys(o["source"] or "another article" for o in c.also_reported_by))
+    return f" (also reported by {', '.join(others)})" if others else ""
 
 
 def cite(number: int, article: Article, spans: list[Span], quote: Span, score: float) -> Citation:
@@ -111,10 +125,10 @@ def _outlet(hit: Hit) -> str:
     return f"{who} ({when})" if when else who
 
 
-def _reported(hit: Hit) -> str:
+def reported(source: str, published: str) -> str:
     """"tass.com reported on 15 March 2017:" — who said it and when, leaving the quote untouched."""
-    when = f" on {human_date(hit.published)}" if hit.published else ""
-    return f"{hit.source} reported{when}:" if hit.source else f"Reported{when}:" if when else "An article reports:"
+    when = f" on {human_date(published)}" if published else ""
+    return f"{source} reported{when}:" if source else f"Reported{when}:" if when else "An article reports:"
 
 
 def _context(spans: list[Span], quote: Span) -> tuple[int, int]:

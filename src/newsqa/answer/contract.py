@@ -48,14 +48,18 @@ class Request:
     notice: str = ""  # for the reader, e.g. that the answer comes from articles published after the period
     lap: Callable[[str], None] = lambda stage: None  # records how long a stage took
     timings: dict[str, float] = field(default_factory=dict)  # filled by `lap`, milliseconds per stage
+    # What every answer gets once built: the time window, timelines, wire copies, disagreements
+    # (`reporting.finish`, set by NewsQA); the identity for a request made without an index.
+    finish: Callable[[Answer], Answer] = lambda answer: answer
 
     def answer(self, text: str, citations: list[Citation], *, abstained: bool = False, notice: str = "",
                **given: Any) -> Answer:
         """The Answer to this request: `given` fields (answerer, generated, unsupported, confidence)
         beside what the request holds; the request's notice comes first."""
         notices = " ".join(n for n in (self.notice, notice) if n)
-        return Answer(self.question, text, citations, abstained=abstained, passages=self.hits, timings=self.timings,
-                      query=self.query, filters=asdict(self.filters), notice=notices, **given)
+        return self.finish(Answer(self.question, text, citations, abstained=abstained, passages=self.hits,
+                                  timings=self.timings, query=self.query, filters=asdict(self.filters), notice=notices,
+                                  **given))
 
 
 class Answerer(Protocol):
