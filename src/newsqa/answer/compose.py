@@ -30,9 +30,11 @@ class Candidate:
 
 
 def compose(chosen: list[Candidate], reader: Reader) -> tuple[str, list[Citation]]:
-    """Answer text and citations. Sentences are grouped by article (best article first) and kept
-    in article order; each article gets one number. When more than one article speaks, each
-    group opens with its outlet and date, so the reader sees who said what and when."""
+    """Answer text and citations. Sentences are grouped by article (best article first) and, within
+    an article, run best first: the sentence most likely to hold the answer opens it, and a weaker
+    one never comes before it for being earlier in the article. Each article gets one number. When
+    more than one article speaks, each group opens with its outlet and date, so the reader sees who
+    said what and when."""
     groups: dict[str, list[Candidate]] = {}
     for item in chosen:
         groups.setdefault(item.hit.article_id, []).append(item)
@@ -41,8 +43,7 @@ def compose(chosen: list[Candidate], reader: Reader) -> tuple[str, list[Citation
         article = reader.article(article_id)
         assert article is not None
         spans = reader.sentences(article_id)
-        citations += [cite(number, article, spans, item.span, item.score)
-                      for item in sorted(items, key=lambda c: c.position)]
+        citations += [cite(number, article, spans, item.span, item.score) for item in items]  # best first
     return text_of(citations), citations
 
 
