@@ -12,7 +12,8 @@ import calendar
 import re
 from dataclasses import replace
 
-from .answer.compose import also_reported, cite, human_date
+from .answer.compose import also_reported, cite, human_date, text_of
+from .clean import is_boilerplate
 from .lexical import term_set, words
 from .question import named_terms
 from .store import Reader
@@ -23,6 +24,7 @@ _DEVELOPMENT = re.compile(
     r"\b(how (did|has|have|had|was|were)\b.{0,80}\b(develop\w*|evolv\w*|unfold\w*|progress\w*|chang\w*|escalat\w*|"
     r"grow|grew|grown|shift\w*|turn out)|what happened (first|next|then|after(wards)?|later)|what came (next|after|"
     r"later)|timeline|chronolog\w*|sequence of events|step by step|over time|day by day|week by week)\b", re.I)
+_MIN_WORDS = 4  # a shorter "sentence" is a caption or a byline, not a report's account
 _MONTH_NAMES = frozenset(m.lower() for m in calendar.month_name if m)
 _MOMENTS = 2  # distinct months a question names to ask about two moments ("in February ... by the end of March")
 # "Which outlets reported ...", "What news sites covered ...". ("Who reported it?" and "Who carried it out?" ask
@@ -48,22 +50,44 @@ def asks_outlets(question: str) -> bool:
 
 
 def as_timeline(answer: Answer, reader: Reader) -> Answer:
-    """The answer as one sentence per report on the subject (its best-scored cited sentence), oldest
-    first, each opened by its date and outlet and renumbered in that order. A report on the subject
-    mentions what the question names. Needs two reports to be a timeline."""
+    """The answer as one sentence per report on the subject, oldest first, each opened by its date and
+    outlet and renumbered in that order. A report on the subject is a retrieved or cited article that
+    mentions what the question names; its sentence is its best-scored cited one, else the sentence of
+    its passage sharing most of the question's words. Needs two reports to be a timeline; with fewer,
+    citations off the subject (which a wider choice may bring) are dropped."""
     names = named_terms(answer.question)
     best: dict[str, Citation] = {}
     for c in answer.citations:
-        if not _mentions(reader, c.article_id, names):
-            continue
-        if c.article_id not in best or c.score > best[c.article_id].score:
+        if _mentions(reader, c.article_id, names) and (c.article_id not in best or c.score > best[c.article_id].score):
             best[c.article_id] = c
+    for hit in answer.passages:
+        if hit.article_id not in best and _mentions(reader, hit.article_id, names):
+            found = _closest_sentence(reader, hit, term_set(answer.question))
+            if found is not None:
+                best[hit.article_id] = found
     if len(best) < 2:
-        return answer
+        kept = [c for c in answer.citations if c.article_id in best]
+        return replace(answer, citations=kept, text=text_of(kept)) if kept and len(kept) < len(answer.citations) \
+            else answer
     ordered = sorted(best.values(), key=lambda c: (not c.published, c.published))
     timeline = [replace(c, number=n) for n, c in enumerate(ordered, start=1)]
     text = " ".join(f"{_opening(c)} {c.quote} [{c.number}]{also_reported(c)}" for c in timeline)
     return replace(answer, text=text, citations=timeline, timeline=timeline)
+
+
+def _closest_sentence(reader: Reader, hit: Hit, asked: frozenset[str]) -> Citation | None:
+    """The sentence of a passage sharing most of the question's words (not page furniture, not a fragment)."""
+    article = reader.article(hit.article_id)
+    if article is None:
+        return None
+    scored = [(len(asked & term_set(article.text[span.start:span.end])), -position, span)
+              for position, span in reader.sentences_in(hit.article_id, hit.start, hit.end)
+              if len(article.text[span.start:span.end].split()) >= _MIN_WORDS
+              and not is_boilerplate(article.text[span.start:span.end])]
+    if not scored:
+        return None
+    shared, _, span = max(scored, key=lambda s: s[:2])
+    return cite(0, article, reader.sentences(hit.article_id), span, 0.0) if shared else None
 
 
 def outlets_answer(answer: Answer, reader: Reader) -> Answer:
