@@ -1,19 +1,26 @@
-"""Load: start the chat on 127.0.0.1 and have N concurrent gradio_client users ask 3 questions each.
+"""Load: start the chat on 127.0.0.1 and have N concurrent users ask 3 questions each, on two paths:
 
-Run: .venv/bin/python bench/load.py --index index [--users 50] [--questions-per-user 3]
-Reports how many answers came back (none may be dropped or an error) and the p50/p95
-seconds per answer as the users saw them, queueing included; writes bench/results/load.md.
+- `/ask`: gradio_client users calling the public endpoint;
+- chat: users speaking the browser's queue protocol (join, then read the event stream) to the chat's
+  streamed answer, as the page does; the answer counts as arrived at `process_completed`.
+
+Run: .venv/bin/python bench/load.py --index index [--users 50] [--questions-per-user 3] [--path both]
+Reports how many answers came back (none may be dropped or an error), the p50/p95 seconds per answer as
+the users saw them, queueing included, and the events streamed per chat answer; writes bench/results/load.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
 import sys
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -27,6 +34,8 @@ from newsqa import NewsQA  # noqa: E402
 from newsqa.evaluate import DEVSET, load_questions  # noqa: E402
 from newsqa.ui import create_app  # noqa: E402
 
+TIMEOUT_S = 120  # one answer, queueing included
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -34,14 +43,96 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Run:
+    """The answers of one path: seconds each, errors, and events per answer."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self.events: list[int] = []
+        self.errors: list[str] = []
+        self.lock = threading.Lock()
+
+    def row(self, path: str, expected: int, wall: float) -> str:
+        s = sorted(self.seconds)
+        p50 = statistics.median(s) if s else float("nan")
+        p95 = s[int(0.95 * (len(s) - 1))] if s else float("nan")
+        events = f"{statistics.mean(self.events):.1f}" if self.events else "-"
+        return f"| {path} | {len(s)}/{expected} | {len(self.errors)} | {p50:.2f} | {p95:.2f} | {wall:.1f} | {events} |"
+
+
+def ask_user(url: str, questions: list[str], run: Run) -> None:
+    """A gradio_client user asking `/ask`."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    for question in questions:
+        started = time.perf_counter()
+        answer = client.predict(question, api_name="/ask")
+        assert isinstance(answer, dict) and answer.get("text"), answer
+        with run.lock:
+            run.seconds.append(time.perf_counter() - started)
+
+
+def chat_user(url: str, fn_index: int, questions: list[str], run: Run) -> None:
+    """A browser's session asking in the chat: join the queue, read the stream to `process_completed`."""
+    import httpx
+
+    session = uuid.uuid4().hex[:11]
+    with httpx.Client(timeout=TIMEOUT_S) as client:
+        for question in questions:
+            started, events = time.perf_counter(), 0
+            joined = client.post(f"{url}gradio_api/queue/join", json={
+                "data": [question, [], None, None, None, None], "fn_index": fn_index, "session_hash": session,
+                "event_data": None, "trigger_id": None})
+            joined.raise_for_status()
+            done = None
+            with client.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session}) as stream:
+                for line in stream.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    message = json.loads(line[5:])
+                    events += message.get("msg") in ("process_generating", "process_completed")
+                    if message.get("msg") == "process_completed":
+                        done = message
+                        break
+            assert done is not None and done.get("success"), str(done)[:300]
+            with run.lock:
+                run.seconds.append(time.perf_counter() - started)
+                run.events.append(events)
+
+
+def respond_index(demo: object) -> int:
+    """The chat's ask handler by fn_index, as the page calls it."""
+    return next(i for i, fn in demo.fns.items() if getattr(fn.fn, "__name__", "") == "respond")  # type: ignore[attr-defined]
+
+
+def load(users: int, timeout: float, user: Callable[[int], None], run: Run) -> float:
+    def guarded(number: int) -> None:
+        try:
+            user(number)
+        except Exception as exc:  # noqa: BLE001 - a failed answer is a result to report
+            with run.lock:
+                run.errors.append(f"user {number}: {exc!r}"[:300])
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=guarded, args=(n,), daemon=True) for n in range(users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(1.0, timeout - (time.perf_counter() - started)))
+    return time.perf_counter() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", default="index")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--questions-per-user", type=int, default=3)
-    parser.add_argument("--timeout", type=float, default=600, help="seconds before the whole run gives up")
+    parser.add_argument("--path", choices=("ask", "chat", "both"), default="both")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds before a path's run gives up")
+    parser.add_argument("--note", default="", help="a line for the result, e.g. what else ran on the machine")
+    parser.add_argument("--name", default="load", help="result file name under bench/results/")
     args = parser.parse_args()
-    from gradio_client import Client
 
     qa = NewsQA.open(args.index)
     qa.ask("warm-up")
@@ -50,52 +141,32 @@ def main() -> int:
     demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", server_port=port, ssr_mode=False)
     url = f"http://127.0.0.1:{port}/"
     questions = [q["question"] for q in load_questions(DEVSET)]
-    seconds: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
+    per_user = args.questions_per_user
 
-    def user(number: int) -> None:
-        try:
-            client = Client(url, verbose=False)
-        except Exception as exc:  # noqa: BLE001 - a failed connection is a result to report
-            with lock:
-                errors.append(f"user {number}: {exc!r}")
-            return
-        for k in range(args.questions_per_user):
-            question = questions[(number * args.questions_per_user + k) % len(questions)]
-            started = time.perf_counter()
-            try:
-                answer = client.predict(question, api_name="/ask")
-                assert isinstance(answer, dict) and answer.get("text"), answer
-            except Exception as exc:  # noqa: BLE001
-                with lock:
-                    errors.append(f"user {number}: {exc!r}")
-                continue
-            with lock:
-                seconds.append(time.perf_counter() - started)
+    def mine(number: int) -> list[str]:
+        return [questions[(number * per_user + k) % len(questions)] for k in range(per_user)]
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=user, args=(n,), daemon=True) for n in range(args.users)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(max(1.0, args.timeout - (time.perf_counter() - started)))
-    wall = time.perf_counter() - started
+    paths = {"ask": lambda n, run: ask_user(url, mine(n), run),
+             "chat": lambda n, run: chat_user(url, respond_index(demo), mine(n), run)}
+    rows, errors, complete = [], [], True
+    for name in (["ask", "chat"] if args.path == "both" else [args.path]):
+        run = Run()
+        wall = load(args.users, args.timeout, lambda n, f=paths[name], r=run: f(n, r), run)
+        rows.append(run.row(name, args.users * per_user, wall))
+        errors += run.errors
+        complete &= len(run.seconds) == args.users * per_user
     demo.close()
-    expected = args.users * args.questions_per_user
-    seconds.sort()
-    p95 = seconds[int(0.95 * (len(seconds) - 1))] if seconds else float("nan")
     body = "\n".join([
-        f"Index: {args.index}; {args.users} concurrent gradio_client users x {args.questions_per_user} questions "
-        f"against /ask on 127.0.0.1", "",
-        "| answered | errors | p50 s | p95 s | wall s |", "|---|---|---|---|---|",
-        f"| {len(seconds)}/{expected} | {len(errors)} | {statistics.median(seconds) if seconds else float('nan'):.2f} "
-        f"| {p95:.2f} | {wall:.1f} |",
+        f"Index: {args.index}; {args.users} concurrent users x {per_user} questions on 127.0.0.1 "
+        "(`/ask`: gradio_client; chat: the page's queue protocol, to the streamed answer's last event)",
+        *([args.note] if args.note else []), "",
+        "| path | answered | errors | p50 s | p95 s | wall s | events per answer |", "|---|---|---|---|---|---|---|",
+        *rows,
         *(["", "Errors:", *[f"- {e}" for e in errors[:10]]] if errors else []),
     ])
     print(body)
-    print(f"\nwritten to {write('load', 'Load: concurrent chat users', body)}")
-    return 0 if len(seconds) == expected else 1
+    print(f"\nwritten to {write(args.name, 'Load: concurrent chat users', body)}")
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":
