@@ -4,7 +4,7 @@
 - chat: users speaking the browser's queue protocol (join, then read the event stream) to the chat's
   streamed answer, as the page does; the answer counts as arrived at `process_completed`.
 
-Run: .venv/bin/python bench/load.py --index index [--users 50] [--questions-per-user 3] [--path both]
+The server runs in a child process. Run: .venv/bin/python bench/load.py --index index [--users 50] [--questions-per-user 3] [--path both]
 Reports how many answers came back (none may be dropped or an error), the p50/p95 seconds per answer as
 the users saw them, queueing included, and the events streamed per chat answer; writes bench/results/load.md.
 """
@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
+import subprocess
 import statistics
 import sys
 import threading
@@ -73,7 +75,7 @@ def ask_user(url: str, questions: list[str], run: Run) -> None:
             run.seconds.append(time.perf_counter() - started)
 
 
-def chat_user(url: str, fn_index: int, questions: list[str], run: Run) -> None:
+def chat_user(url: str, fn_index: int, inputs: int, questions: list[str], run: Run) -> None:
     """A browser's session asking in the chat: join the queue, read the stream to `process_completed`."""
     import httpx
 
@@ -82,7 +84,7 @@ def chat_user(url: str, fn_index: int, questions: list[str], run: Run) -> None:
         for question in questions:
             started, events = time.perf_counter(), 0
             joined = client.post(f"{url}gradio_api/queue/join", json={
-                "data": [question, [], None, None, None, None], "fn_index": fn_index, "session_hash": session,
+                "data": [question, [], *[None] * (inputs - 2)], "fn_index": fn_index, "session_hash": session,
                 "event_data": None, "trigger_id": None})
             joined.raise_for_status()
             done = None
@@ -101,9 +103,10 @@ def chat_user(url: str, fn_index: int, questions: list[str], run: Run) -> None:
                 run.events.append(events)
 
 
-def respond_index(demo: object) -> int:
-    """The chat's ask handler by fn_index, as the page calls it."""
-    return next(i for i, fn in demo.fns.items() if getattr(fn.fn, "__name__", "") == "respond")  # type: ignore[attr-defined]
+def respond_index(demo: object) -> tuple[int, int]:
+    """The chat's ask handler by fn_index, as the page calls it, and how many inputs it takes."""
+    return next((i, len(fn.inputs)) for i, fn in demo.fns.items()  # type: ignore[attr-defined]
+                if getattr(fn.fn, "__name__", "") == "respond")
 
 
 def load(users: int, timeout: float, user: Callable[[int], None], run: Run) -> float:
@@ -132,14 +135,41 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600, help="seconds before a path's run gives up")
     parser.add_argument("--note", default="", help="a line for the result, e.g. what else ran on the machine")
     parser.add_argument("--name", default="load", help="result file name under bench/results/")
+    parser.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)  # the server process, on this port
     args = parser.parse_args()
 
-    qa = NewsQA.open(args.index)
-    qa.ask("warm-up")
+    if args.serve:
+        return serve(args.index, args.serve)
     port = free_port()
+    # The server runs in a process of its own, as it would in production: 50 users' client threads in the
+    # server's process competed with it for the GIL, and the figures were the clients' as much as the server's.
+    server = subprocess.Popen([sys.executable, __file__, "--index", args.index, "--serve", str(port)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        ready = (server.stdout.readline() if server.stdout else "").split()
+        if ready[:1] != ["ready"]:
+            raise SystemExit(f"the server did not start: {ready}")
+        return measure(args, f"http://127.0.0.1:{port}/", int(ready[1]), int(ready[2]))
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def serve(index: str, port: int) -> int:
+    """The chat on 127.0.0.1:`port` until terminated; prints `ready <the chat's ask handler's fn_index> <its
+    number of inputs>`."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})  # for sigwait, in every thread
+    qa = NewsQA.open(index)
+    qa.ask("warm-up")
     demo = create_app(qa)
     demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", server_port=port, ssr_mode=False)
-    url = f"http://127.0.0.1:{port}/"
+    print("ready", *respond_index(demo), flush=True)
+    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    demo.close()
+    return 0
+
+
+def measure(args: argparse.Namespace, url: str, respond: int, inputs: int) -> int:
     questions = [q["question"] for q in load_questions(DEVSET)]
     per_user = args.questions_per_user
 
@@ -147,7 +177,7 @@ def main() -> int:
         return [questions[(number * per_user + k) % len(questions)] for k in range(per_user)]
 
     paths = {"ask": lambda n, run: ask_user(url, mine(n), run),
-             "chat": lambda n, run: chat_user(url, respond_index(demo), mine(n), run)}
+             "chat": lambda n, run: chat_user(url, respond, inputs, mine(n), run)}
     rows, errors, complete = [], [], True
     for name in (["ask", "chat"] if args.path == "both" else [args.path]):
         run = Run()
@@ -155,7 +185,6 @@ def main() -> int:
         rows.append(run.row(name, args.users * per_user, wall))
         errors += run.errors
         complete &= len(run.seconds) == args.users * per_user
-    demo.close()
     body = "\n".join([
         f"Index: {args.index}; {args.users} concurrent users x {per_user} questions on 127.0.0.1 "
         "(`/ask`: gradio_client; chat: the page's queue protocol, to the streamed answer's last event)",
