@@ -102,8 +102,9 @@ def test_coverage_shows_outlets_dates_and_one_bar_series_of_weeks(page, qa: News
     assert f"Oldest article {info['oldest']}, newest {info['newest']}" in table
     for outlet in info["outlets"]:
         assert (outlet["outlet"] or "outlet unknown") in table
+    page.locator("#nq-weeks").scroll_into_view_if_needed()  # the plot is drawn once in view
     series = page.locator("#nq-weeks svg g.mark-rect")
-    series.first.wait_for()
+    series.first.wait_for(state="attached")  # an SVG group has no box of its own: "hidden" to Playwright
     assert series.count() == 1  # one bar series
     assert series.first.locator("path").count() == len(info["weeks"]) > 1
     stats = page.locator("#nq-stats").inner_text()  # the one undated-outlet article does not stretch the range
@@ -114,7 +115,7 @@ def test_coverage_shows_outlets_dates_and_one_bar_series_of_weeks(page, qa: News
 
 def test_coverage_updates_after_an_upload(page, qa: NewsQA) -> None:
     report = upload(page, [UI_DATA / "hostile.jsonl"])
-    assert report.startswith("Added 2,")
+    assert report.startswith("Added 1,")
     page.wait_for_function("n => document.querySelector('#nq-coverage').innerText.includes(n)",
                            arg="Harbour", timeout=WAIT_MS)
 
@@ -171,10 +172,9 @@ def test_on_a_phone_the_newest_answers_sources_are_one_tap_away(browser, url: st
 def test_nothing_covers_the_chat_text(browser, url: str, viewport: dict[str, int]) -> None:
     context, page, errors, outside = _open(browser, url, viewport)
     try:
-        for question in (SANCTION_QUESTION, BREXIT_QUESTION, SANCTION_QUESTION):
+        for number, question in enumerate((SANCTION_QUESTION, BREXIT_QUESTION, SANCTION_QUESTION), 1):
             ask(page, question)
-            page.wait_for_function("n => document.querySelectorAll('#nq-citations details').length === n",
-                                   arg=page.locator("#nq-citations details").count() + 1, timeout=WAIT_MS)
+            wait_for_answer(page, number)
         chat = page.locator("#nq-chat").bounding_box()
         messages = [m.bounding_box() for m in page.locator("#nq-chat .message").all()]
         badges = page.locator("#nq-chat [data-testid=block-label], #nq-chat .scroll-down-arrow").all()
@@ -217,7 +217,7 @@ def test_upload_report_lists_each_articles_title_date_and_outlet(qa: NewsQA, tmp
     try:
         lines = report.splitlines()
         assert '"Nordvik ferry back after six weeks" · date unknown · outlet unknown' in report, report
-        assert sum(line.startswith("Added \"") for line in lines) == 3, report
+        assert sum(line.startswith("Added \"") for line in lines) == 2, report
         assert any(line.startswith("Skipped empty.txt:") for line in lines), report
     finally:
         app.drop_overlay(overlay)
