@@ -68,7 +68,8 @@ MARKUP = re.compile(r"<[^>]*>")  # only the links answer_message adds: every oth
 MAX_SESSION_COPIES = 50
 ASK_CONCURRENCY = 4  # answers computed at once (2 cores; see bench/load.py)
 QUEUE_SIZE = 256  # waiting events past which a visitor is told the queue is full
-WELCOME_OUTLETS = 4  # outlets named in the welcome message
+WELCOME_OUTLETS = 4
+BUTTON_MIN_WIDTH = 100  # px: Ask and Clear side by side on a 390 px phone (Gradio's 160 stacked them)  # outlets named in the welcome message
 TICK_S = 1.0  # how often "Writing the answer… N s" counts up while a model has not begun
 ALLOW_WRITES_VARIABLE = "NEWSQA_ALLOW_WRITES"
 TOKEN_VARIABLE = "NEWSQA_OPERATOR_TOKEN"
@@ -731,8 +732,8 @@ def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "")
                 question = gr.Textbox(placeholder="Ask about the articles…", show_label=False,
                                       elem_id="nq-question", max_lines=4)
                 with gr.Row():
-                    ask = gr.Button("Ask", variant="primary", elem_id="nq-ask")
-                    clear = gr.Button("Clear", elem_id="nq-clear")
+                    ask = gr.Button("Ask", variant="primary", elem_id="nq-ask", min_width=BUTTON_MIN_WIDTH)
+                    clear = gr.Button("Clear", elem_id="nq-clear", min_width=BUTTON_MIN_WIDTH)
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 cards = gr.HTML(EMPTY_SOURCES, elem_id="nq-citations")
@@ -745,7 +746,8 @@ def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "")
                 with gr.Accordion("What the articles cover", open=True, elem_id="nq-coverage-box"):
                     coverage = gr.Markdown(coverage_markdown(qa), elem_id="nq-coverage")
                     weeks = gr.BarPlot(weeks_frame(qa), x="week", y="articles", x_title="week from Monday",
-                                       y_title="articles", x_label_angle=-60, height=240, elem_id="nq-weeks",
+                                       y_title="articles", y_lim=[0, None], x_label_angle=-60, height=240,
+                                       elem_id="nq-weeks",
                                        label="Articles per week", show_label=True)
                 with gr.Accordion("Add articles", open=False):
                     gr.Markdown(f"{UPLOAD_NOTE_WRITES if allow_writes else UPLOAD_NOTE} Files: "
