@@ -22,7 +22,7 @@ import pytest
 from newsqa import NewsQA
 from newsqa.ingest import load_paths
 from newsqa.types import Answer, Citation
-from newsqa.ui import (CSS, EXAMPLES, HEAD, MAX_FILE_MB, MAX_FILES, THEME, ChatApp, citations_html, create_app,
+from newsqa.ui import (CSS, HEAD, MAX_FILE_MB, MAX_FILES, THEME, ChatApp, citations_html, create_app,
                        plain_message)
 
 from conftest import DATA, ROOT, SAMPLE

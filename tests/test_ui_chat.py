@@ -7,12 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
-from test_ui import (ROOT, SANCTION_QUESTION, SHOTS, UI_DATA, WAIT_MS, _open, ask, browser, last_bot, page,  # noqa: F401
-                     qa, upload, url)
+from test_ui import ROOT, SANCTION_QUESTION, SHOTS, UI_DATA, WAIT_MS, _open, ask, browser, page, qa, upload, url
 
 from newsqa import NewsQA
 from newsqa.ui import EXAMPLES, ChatApp, _ticking, plain_message
 
+FIXTURES = (browser, page, qa, url)  # test_ui's: its app over a small index, its Chromium, a fresh page
 BREXIT_QUESTION = "When did Theresa May trigger Article 50?"
 PHONE = {"width": 390, "height": 844}
 

@@ -765,7 +765,7 @@ def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "")
         inputs = [question, chat, date_from, date_to, sources, overlay, sections]
         answered = [chat, cards, question, sections]
         asking = {"api_visibility": "private", "concurrency_id": "ask", "concurrency_limit": ASK_CONCURRENCY,
-                  "show_progress": "hidden"}  # the chat shows its own status
+                  "show_progress": "minimal"}  # queue position and time, no overlay: the chat shows its own status
         for trigger in (question.submit, ask.click):
             trigger(app.respond, inputs, answered, **asking)
         chat.example_select(pick_example, None, question, api_visibility="private").then(app.respond, inputs,
