@@ -160,7 +160,7 @@ def serve(index: str, port: int) -> int:
     number of inputs>`."""
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})  # for sigwait, in every thread
     qa = NewsQA.open(index)
-    qa.ask("warm-up")
+    qa.ask(load_questions(DEVSET)[0]["question"])  # a real question loads every model an answer needs
     demo = create_app(qa)
     demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", server_port=port, ssr_mode=False)
     print("ready", *respond_index(demo), flush=True)

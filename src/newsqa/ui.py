@@ -221,13 +221,13 @@ def answer_message(answer: Answer, number: int) -> str:
         for i, hit in enumerate(_closest(answer), 1):
             quoted = f"\"{_escape_text(hit.title)}\""
             text = text.replace(quoted, f"\"<a class='nq-cite' href='#nq-a{number}-c{i}'>{quoted[1:-1]}</a>\"", 1)
-        label = "Closest articles"
+        label = f"Closest articles to question {number}"
     else:
         numbers = {c.number for c in answer.citations}
         text = CITE.sub(lambda m: f"<a class='nq-cite' href='#nq-a{number}-c{m[1]}'>{m[0]}</a>"
                         if int(m[1]) in numbers else m[0], text)
-        label = f"Sources ({len(numbers)})"
-    return f"{text}\n\n<a class='nq-show' href='#nq-a{number}'>{label} of answer {number} ↓</a>"
+        label = f"Sources of answer {number} ({len(numbers)} article{'s' if len(numbers) > 1 else ''})"
+    return f"{text}\n\n<a class='nq-show' href='#nq-a{number}'>{label} ↓</a>"
 
 
 def plain_message(content: str) -> str:
