@@ -1,12 +1,16 @@
-"""Load: start the chat on 127.0.0.1 and have N concurrent users ask 3 questions each, on two paths:
+"""Load: start the chat on 127.0.0.1 and have N concurrent users ask 3 questions each, on three paths:
 
-- `/ask`: gradio_client users calling the public endpoint;
+- ask: gradio_client users calling the public `/ask` endpoint;
+- ask-http: users calling `/ask` over Gradio's HTTP API as curl would (gradio_client's own CPU, 17 s of the
+  2 cores in a 40 s run of 50 users, was part of the ask figure; the users run on the server's machine);
 - chat: users speaking the browser's queue protocol (join, then read the event stream) to the chat's
   streamed answer, as the page does; the answer counts as arrived at `process_completed`.
 
-The server runs in a child process. Run: .venv/bin/python bench/load.py --index index [--users 50] [--questions-per-user 3] [--path both]
-Reports how many answers came back (none may be dropped or an error), the p50/p95 seconds per answer as
-the users saw them, queueing included, and the events streamed per chat answer; writes bench/results/load.md.
+The server runs in a child process. Run:
+    .venv/bin/python bench/load.py --index index [--users 50] [--questions-per-user 3] [--path all]
+All users connect first, then ask. Reports how many answers came back (none may be dropped or an error), the
+p50/p95 seconds per answer as the users saw them, queueing included, and the events streamed per chat answer;
+writes bench/results/load.md.
 """
 
 from __future__ import annotations
@@ -48,11 +52,22 @@ def free_port() -> int:
 class Run:
     """The answers of one path: seconds each, errors, and events per answer."""
 
-    def __init__(self) -> None:
+    def __init__(self, users: int) -> None:
+        # Every user connects, then all ask: the clock measures questions, not 50 clients connecting (50
+        # gradio_client Clients took 9 s of this machine's 2 cores while the first users were asking).
+        self.ready = threading.Barrier(users, action=self.start)
+        self.started = time.perf_counter()
         self.seconds: list[float] = []
         self.events: list[int] = []
         self.errors: list[str] = []
         self.lock = threading.Lock()
+
+    def start(self) -> None:
+        self.started = time.perf_counter()
+
+    def connected(self) -> None:
+        """Wait until every user has connected."""
+        self.ready.wait(TIMEOUT_S)
 
     def row(self, path: str, expected: int, wall: float) -> str:
         s = sorted(self.seconds)
@@ -66,7 +81,10 @@ def ask_user(url: str, questions: list[str], run: Run) -> None:
     """A gradio_client user asking `/ask`."""
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
+    try:
+        client = Client(url, verbose=False)
+    finally:
+        run.connected()
     for question in questions:
         started = time.perf_counter()
         answer = client.predict(question, api_name="/ask")
@@ -75,12 +93,37 @@ def ask_user(url: str, questions: list[str], run: Run) -> None:
             run.seconds.append(time.perf_counter() - started)
 
 
+def http_user(url: str, questions: list[str], run: Run) -> None:
+    """A user asking `/ask` over Gradio's HTTP API, as curl does: POST the question, read the answer's stream."""
+    import httpx
+
+    with httpx.Client(timeout=TIMEOUT_S) as client:
+        run.connected()
+        for question in questions:
+            started = time.perf_counter()
+            posted = client.post(f"{url}gradio_api/call/ask", json={"data": [question]})
+            posted.raise_for_status()
+            answer = None
+            with client.stream("GET", f"{url}gradio_api/call/ask/{posted.json()['event_id']}") as stream:
+                event = ""
+                for line in stream.iter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:") and event in ("complete", "error"):
+                        answer = json.loads(line[5:]) if event == "complete" else line
+                        break
+            assert isinstance(answer, list) and answer[0].get("text"), str(answer)[:300]
+            with run.lock:
+                run.seconds.append(time.perf_counter() - started)
+
+
 def chat_user(url: str, fn_index: int, inputs: int, questions: list[str], run: Run) -> None:
     """A browser's session asking in the chat: join the queue, read the stream to `process_completed`."""
     import httpx
 
     session = uuid.uuid4().hex[:11]
     with httpx.Client(timeout=TIMEOUT_S) as client:
+        run.connected()
         for question in questions:
             started, events = time.perf_counter(), 0
             joined = client.post(f"{url}gradio_api/queue/join", json={
@@ -123,7 +166,7 @@ def load(users: int, timeout: float, user: Callable[[int], None], run: Run) -> f
         t.start()
     for t in threads:
         t.join(max(1.0, timeout - (time.perf_counter() - started)))
-    return time.perf_counter() - started
+    return time.perf_counter() - run.started  # from when all had connected
 
 
 def main() -> int:
@@ -131,7 +174,7 @@ def main() -> int:
     parser.add_argument("--index", default="index")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--questions-per-user", type=int, default=3)
-    parser.add_argument("--path", choices=("ask", "chat", "both"), default="both")
+    parser.add_argument("--path", choices=("ask", "ask-http", "chat", "all"), default="all")
     parser.add_argument("--timeout", type=float, default=600, help="seconds before a path's run gives up")
     parser.add_argument("--note", default="", help="a line for the result, e.g. what else ran on the machine")
     parser.add_argument("--name", default="load", help="result file name under bench/results/")
@@ -177,17 +220,19 @@ def measure(args: argparse.Namespace, url: str, respond: int, inputs: int) -> in
         return [questions[(number * per_user + k) % len(questions)] for k in range(per_user)]
 
     paths = {"ask": lambda n, run: ask_user(url, mine(n), run),
+             "ask-http": lambda n, run: http_user(url, mine(n), run),
              "chat": lambda n, run: chat_user(url, respond, inputs, mine(n), run)}
     rows, errors, complete = [], [], True
-    for name in (["ask", "chat"] if args.path == "both" else [args.path]):
-        run = Run()
+    for name in (["ask", "ask-http", "chat"] if args.path == "all" else [args.path]):
+        run = Run(args.users)
         wall = load(args.users, args.timeout, lambda n, f=paths[name], r=run: f(n, r), run)
         rows.append(run.row(name, args.users * per_user, wall))
         errors += run.errors
         complete &= len(run.seconds) == args.users * per_user
     body = "\n".join([
         f"Index: {args.index}; {args.users} concurrent users x {per_user} questions on 127.0.0.1 "
-        "(`/ask`: gradio_client; chat: the page's queue protocol, to the streamed answer's last event)",
+        "(ask: `/ask` by gradio_client; ask-http: `/ask` by Gradio's HTTP API (POST /gradio_api/call/ask, then "
+        "its stream); chat: the page's queue protocol, to the streamed answer's last event)",
         *([args.note] if args.note else []), "",
         "| path | answered | errors | p50 s | p95 s | wall s | events per answer |", "|---|---|---|---|---|---|---|",
         *rows,
