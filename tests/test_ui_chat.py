@@ -173,8 +173,10 @@ def test_nothing_covers_the_chat_text(browser, url: str, viewport: dict[str, int
     context, page, errors, outside = _open(browser, url, viewport)
     try:
         for number, question in enumerate((SANCTION_QUESTION, BREXIT_QUESTION, SANCTION_QUESTION), 1):
+            page.evaluate("document.querySelector('#nq-chat .bubble-wrap')?.scrollTo({top: 0})")  # reading back
             ask(page, question)
             wait_for_answer(page, number)
+        page.wait_for_timeout(500)  # the chat's own scrolling settles
         chat = page.locator("#nq-chat").bounding_box()
         messages = [m.bounding_box() for m in page.locator("#nq-chat .message").all()]
         badges = page.locator("#nq-chat [data-testid=block-label], #nq-chat .scroll-down-arrow").all()

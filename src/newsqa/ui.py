@@ -129,6 +129,15 @@ HEAD = """<script>
     if (link) e.stopPropagation();
     show(m[1], m[2], link ? 'start' : 'nearest');
   }, true);
+  // A new question scrolls the chat to it, even when the reader had scrolled up to an earlier answer
+  // (Gradio's autoscroll stops once the reader scrolls, and its scroll-down arrow then covers the last message).
+  let rows = 0;
+  new MutationObserver(() => {
+    const wrap = document.querySelector('#nq-chat .bubble-wrap');
+    const n = wrap ? wrap.querySelectorAll('.message-row').length : 0;
+    if (n > rows) wrap.scrollTo({top: wrap.scrollHeight});
+    rows = n;
+  }).observe(document.documentElement, {childList: true, subtree: true});
   const write = navigator.clipboard && navigator.clipboard.writeText.bind(navigator.clipboard);
   if (write) navigator.clipboard.writeText = text => {
     if (!/<a class=.nq-/.test(text)) return write(text);
