@@ -3,6 +3,7 @@ index covers, filters, the phone layout, the examples. The app, Chromium and fix
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -236,3 +237,20 @@ def test_a_slow_answer_shows_the_seconds_while_it_is_written() -> None:
         for event in _ticking(slow(), 0.1):
             seen.append(event)
     assert seen[:2] == [None, None] and seen[-1] == "draft"  # ticks while nothing came, then the draft
+
+
+def test_a_generative_answer_shows_the_seconds_until_the_model_writes(small_index: Path) -> None:
+    """Over a real HTTP model server that waits before its first word: the chat counts the seconds, then shows
+    the draft, then the verified answer."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from scripted_server import Reply, ScriptedServer
+
+    with ScriptedServer() as server:
+        server.script(Reply("Washington imposed sanctions against Ankara due to Russian S-400 [1].", delay=2.5))
+        app = ChatApp(NewsQA.open(small_index, answerer=f"openai:{server.url}", answer_model="m"))
+        shown = [history[-1]["content"] for history, *_ in app.respond(SANCTION_QUESTION, [], None, None, None, None)]
+    assert shown[0].startswith("Searching") and "articles…" in shown[0]
+    waits = [text for text in shown if text.startswith("Writing the answer…")]
+    assert waits and waits[-1].endswith(" s") and int(waits[-1].split()[-2]) >= 1, shown
+    assert any("(draft:" in text for text in shown)
+    assert "[1]</a>" in shown[-1] and "(draft:" not in shown[-1]
