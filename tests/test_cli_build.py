@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -145,6 +146,23 @@ def test_info_json_is_one_object_with_integer_counts(cli_built: SimpleNamespace)
     assert info["articles"] == corpus_size()[1]
     assert info["chunks"] == query(cli_built.index, "SELECT COUNT(*) FROM chunks")[0][0]
     assert info["model"] == "all-MiniLM-L6-v2" and info["bytes"] > 0
+
+
+def test_info_json_gives_each_outlets_counts_and_dates_and_the_articles_per_week(cli_built: SimpleNamespace) -> None:
+    info = json.loads(newsqa("info", "--index", cli_built.index, "--json", cwd=cli_built.root).stdout)
+    expected = [{"outlet": source, "articles": n, "oldest": first or "", "newest": last or ""}
+                for source, n, first, last in query(
+                    cli_built.index, "SELECT source, COUNT(*), MIN(NULLIF(published, '')), MAX(NULLIF(published, '')) "
+                    "FROM articles GROUP BY source ORDER BY COUNT(*) DESC, source")]
+    assert info["outlets"] == expected and sum(o["articles"] for o in info["outlets"]) == info["articles"]
+    assert [info["oldest"], info["newest"]] == info["date_range"]
+    dated = query(cli_built.index, "SELECT published FROM articles WHERE published != ''")
+    assert sum(w["articles"] for w in info["weeks"]) == len(dated)
+    for week in info["weeks"]:  # each week starts on a Monday, and holds the articles of its seven days
+        monday = dt.date.fromisoformat(week["week"])
+        assert monday.weekday() == 0
+        days = {str(monday + dt.timedelta(days=d)) for d in range(7)}
+        assert week["articles"] == sum(published in days for (published,) in dated)
 
 
 def test_info_reads_the_index_from_NEWSQA_INDEX(cli_built: SimpleNamespace, tmp_path: Path) -> None:

@@ -231,9 +231,9 @@ def test_chat_streams_the_draft_then_shows_the_verified_answer(index: Path, serv
 
     app = ChatApp(generative(index, server))
     server.script(FAITHFUL.format(n=sample).replace("December 14", "December 19"))
-    states = [(history[-1]["content"], cards) for history, cards, _ in
+    states = [(history[-1]["content"], cards) for history, cards, *_ in
               app.respond(QUESTION, [], None, None, None, None)]
-    drafts = [text for text, _ in states[1:-1]]
+    drafts = [text.split("\n\n(draft:")[0] for text, _ in states[1:-1] if "(draft:" in text]
     assert len(drafts) > 3 and drafts[-1] == FAITHFUL.format(n=sample).replace("December 14", "December 19")
     final, cards = states[-1]
     assert "December 19" not in final and "[1]" in final and "was removed" in final

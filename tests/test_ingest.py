@@ -58,9 +58,11 @@ def test_sample_article(sample_article: Path) -> None:
     assert result.read_paths == {str(sample_article.resolve())}
     [article] = result.articles
     check_article(article)
-    assert article.title == ("The S-400 anti-aircraft missile systems (SAM), which Turkey bought from Russia, "
-                             "pose a threat to the aircraft of the participating countries NATO.")
-    assert article.text.startswith(article.title + " This was announced on Tuesday, December 29,")
+    # No headline line: the title is the first sentence, shortened at a word to fit a card.
+    assert article.title == "The S-400 anti-aircraft missile systems (SAM), which Turkey bought from Russia,…"
+    assert article.text.startswith("The S-400 anti-aircraft missile systems (SAM), which Turkey bought from Russia, "
+                                   "pose a threat to the aircraft of the participating countries NATO. This was "
+                                   "announced on Tuesday, December 29,")
     assert article.published == "2020-12-29"  # from the ISO date in the file name
     assert article.source == "" and article.url == ""
     assert article.id == text_hash(article.text)[:16]

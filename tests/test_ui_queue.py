@@ -98,7 +98,7 @@ def assert_harmless(message: dict[str, Any]) -> None:
 def test_every_handler_survives_hostile_inputs(served: tuple[str, Any, NewsQA]) -> None:
     url, demo, qa = served
     files = snapshot(qa.index_dir)
-    assert sum(len(v) for v in handlers(demo).values()) == len(demo.fns) >= 14
+    assert sum(len(v) for v in handlers(demo).values()) == len(demo.fns) >= 13
     for index, fn in demo.fns.items():
         for value in HOSTILE:
             message = call(url, index, [value] * len(fn.inputs))
@@ -107,7 +107,7 @@ def test_every_handler_survives_hostile_inputs(served: tuple[str, Any, NewsQA]) 
         assert_harmless(call(url, index, ["a"] * (len(fn.inputs) + 3)))  # too many
     assert snapshot(qa.index_dir) == files
     assert "S-400" in last_chat(call(url, handlers(demo)["respond"][0], [SANCTION_QUESTION, [], None, None, None,
-                                                                          None]))
+                                                                          None, None]))
 
 
 def test_ask_handler_checks_history_dates_and_outlets(served: tuple[str, Any, NewsQA]) -> None:
@@ -115,12 +115,12 @@ def test_ask_handler_checks_history_dates_and_outlets(served: tuple[str, Any, Ne
     respond = handlers(demo)["respond"][0]
     long_chat = [{"role": "user", "content": [{"type": "text", "text": "hi"}]}] * (MAX_HISTORY_MESSAGES + 1)
     assert "cannot be continued" in last_chat(call(url, respond, [SANCTION_QUESTION, long_chat, None, None, None,
-                                                                  None]))
-    text = last_chat(call(url, respond, [SANCTION_QUESTION, [], "2017-01-01' OR 1=1 --", None, None, None]))
+                                                                  None, None]))
+    text = last_chat(call(url, respond, [SANCTION_QUESTION, [], "2017-01-01' OR 1=1 --", None, None, None, None]))
     assert "'Published from' takes a date like 2017-03-29" in text
-    refused = call(url, respond, [SANCTION_QUESTION, [], None, None, ["No such outlet"], None])
+    refused = call(url, respond, [SANCTION_QUESTION, [], None, None, ["No such outlet"], None, None])
     assert refused.get("success") is False  # Gradio's dropdown refuses a value it did not offer
-    reply = call(url, respond, ["Why " + "x" * 50_000, [], None, None, None, None])
+    reply = call(url, respond, ["Why " + "x" * 50_000, [], None, None, None, None, None])
     assert "50004 characters long; the limit is 2000" in last_chat(reply)
     assert len(json.dumps(output(reply))) < 10_000  # the chat does not echo the whole question back
 
@@ -145,11 +145,11 @@ def test_upload_handler_reads_only_uploaded_files_into_the_callers_copy(served: 
     assert report.startswith("Added 1,") and f"id '{SAMPLE_ID}' already exists in the index" in report
     assert "for this session only" in report
     respond = handlers(demo)["respond"][0]
-    mine = last_chat(call(url, respond, ["Why was the Nordvik ferry out of service?", [], None, None, None, None],
+    mine = last_chat(call(url, respond, ["Why was the Nordvik ferry out of service?", [], None, None, None, None, None],
                           session))
     assert any(word in mine for word in FERRY_WORDS), mine  # the uploader's own session reads its copy
     others = last_chat(call(url, respond, ["Why was the Nordvik ferry out of service?", [], None, None, None,
-                                           None]))
+                                           None, None]))
     assert not any(word in others for word in FERRY_WORDS) or others.startswith("⚠️")  # another session does not
-    assert POISON not in last_chat(call(url, respond, [SANCTION_QUESTION, [], None, None, None, None], session))
+    assert POISON not in last_chat(call(url, respond, [SANCTION_QUESTION, [], None, None, None, None, None], session))
     assert snapshot(qa.index_dir) == files and qa.info()["articles"] == articles

@@ -453,6 +453,9 @@ def _info(args: argparse.Namespace) -> int:
           f"model     {info['model']} ({info['dimension']}-d, {info['backend']}, FAISS {info['faiss']})\n"
           f"size      {info['bytes'] / 1e6:.1f} MB\n"
           f"built     {info['built_at']}" + (f"\nholds     {info['description']}" if info["description"] else ""))
+    for outlet in info["outlets"]:
+        print(f"outlet    {outlet['outlet'] or '(unknown)'}: {outlet['articles']} articles, "
+              f"{outlet['oldest'] or '?'} to {outlet['newest'] or '?'}")
     return 0
 
 

@@ -34,6 +34,8 @@ HTML_SUFFIXES = (".html", ".htm")
 RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv")
 SUPPORTED = TEXT_SUFFIXES + HTML_SUFFIXES + RECORD_SUFFIXES
 _TITLE_LINE_MAX = 200  # a first line longer than this is body text, not a headline
+# A title made from a .txt's first sentence: the sample article's was 147 characters, three lines on a card.
+_DERIVED_TITLE_MAX = 80
 # Longest kept value of each metadata field, in characters; the article text is bounded by the file size limit.
 # A title past a few hundred characters is body text or an attack (a 5 MB title was stored whole).
 FIELD_LIMITS = {"id": 200, "title": 300, "source": 200, "url": 2000, "published": 100}
@@ -354,6 +356,8 @@ def _load_text(path: Path, data: bytes, field_map: dict[str, str], result: Inges
     raw = normalize_text(raw)
     if not record.get("title"):
         record["title"], raw = _headline(raw)
+    if not record["title"]:  # no headline line: the first sentence, shortened to read as a title on a card
+        record["title"] = first_sentence(raw, _DERIVED_TITLE_MAX)
     record["text"] = raw
     del raw
     yield None, record

@@ -148,6 +148,7 @@ class NewsQA:
             "index": str(self.index_dir),
             "description": manifest.get("description", ""),
             **reader.stats(),
+            **reader.coverage(),  # outlets (count, oldest, newest each), weeks (articles per week), oldest, newest
             "model": manifest["model"]["name"],
             "backend": self.settings.built_with(manifest["settings"]).embedding.backend,
             "dimension": manifest["model"]["dimension"],

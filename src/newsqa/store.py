@@ -10,6 +10,7 @@ Readers open a generation's files read-only and never see a half-written one.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import errno
 import json
@@ -306,6 +307,7 @@ class Reader:
         self._stats: dict[str, Any] | None = None
         self._sources: list[str] | None = None
         self._months: dict[str, int] | None = None
+        self._coverage: dict[str, Any] | None = None
         self._chunk_ids: dict[tuple[str, tuple[Any, ...]], np.ndarray] = {}
 
     def is_stale(self) -> bool:
@@ -389,6 +391,24 @@ class Reader:
         if self._stats is None:
             self._stats = self._compute_stats()
         return dict(self._stats)
+
+    def coverage(self) -> dict[str, Any]:
+        """What the index covers: each outlet's article count with its oldest and newest date (most
+        articles first; "" is articles without an outlet), the articles per week (weeks start on Monday,
+        weeks without articles left out; undated articles are in no week), and the oldest and newest
+        dates. Computed once, as a generation never changes."""
+        if self._coverage is None:
+            outlets = [{"outlet": r[0], "articles": r[1], "oldest": r[2] or "", "newest": r[3] or ""}
+                       for r in self.db.execute(
+                           "SELECT source, COUNT(*), MIN(NULLIF(published, '')), MAX(NULLIF(published, '')) "
+                           "FROM articles GROUP BY source ORDER BY COUNT(*) DESC, source")]
+            # A date moved back 6 days, then on to the next Monday (or the same day), is its week's Monday.
+            weeks = [{"week": r[0], "articles": r[1]} for r in self.db.execute(
+                "SELECT date(published, '-6 days', 'weekday 1') AS week, COUNT(*) FROM articles "
+                "WHERE week IS NOT NULL GROUP BY week ORDER BY week")]
+            first, last = self.stats()["date_range"]
+            self._coverage = {"outlets": outlets, "weeks": weeks, "oldest": first, "newest": last}
+        return copy.deepcopy(self._coverage)
 
     def _compute_stats(self) -> dict[str, Any]:
         row = self.db.execute(

@@ -21,11 +21,13 @@ import hmac
 import html
 import logging
 import os
+import queue
 import re
 import shutil
 import stat
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from .answer.chat import public_name  # noqa: E402
 from .indexing import BuildReport  # noqa: E402
@@ -41,11 +44,12 @@ from .ingest import SUPPORTED, load_paths  # noqa: E402
 from .qa import NewsQA  # noqa: E402
 from .question import MAX_QUESTION_CHARS, message_text  # noqa: E402
 from .store import StoreError  # noqa: E402
-from .types import Answer, Article, Citation, Problem  # noqa: E402
+from .types import Answer, Article, Citation, Hit, Problem  # noqa: E402
 
+# Each asked of the demo index answers without abstaining and cites (tests/test_ui.py asks them all).
 EXAMPLES = [
     "Why did the US sanction Turkey?",
-    "What did Theresa May's letter to the EU start?",
+    "When will Britain trigger Article 50?",
     "Why did the Oscars announce the wrong best picture?",
     "How many people were killed in the attack on the Sehwan shrine?",
 ]
@@ -57,8 +61,16 @@ MAX_HISTORY_MESSAGES = 400
 MAX_HISTORY_CHARS = 1_000_000
 MAX_SOURCES = 200
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+CITE = re.compile(r"\[(\d+)\]")
+SHOW_LINK = re.compile(r"<a class=['\"]nq-show['\"][^>]*>[^<]*</a>")
+MARKUP = re.compile(r"<[^>]*>")  # only the links answer_message adds: every other < in a message is escaped
 # Each uploading session holds a copy of the index (37 MB for the demo index) until it expires.
 MAX_SESSION_COPIES = 50
+ASK_CONCURRENCY = 4  # answers computed at once (2 cores; see bench/load.py)
+QUEUE_SIZE = 256  # waiting events past which a visitor is told the queue is full
+WELCOME_OUTLETS = 4
+BUTTON_MIN_WIDTH = 100  # px: Ask and Clear side by side on a 390 px phone (Gradio's 160 stacked them)  # outlets named in the welcome message
+TICK_S = 1.0  # how often "Writing the answer… N s" counts up while a model has not begun
 ALLOW_WRITES_VARIABLE = "NEWSQA_ALLOW_WRITES"
 TOKEN_VARIABLE = "NEWSQA_OPERATOR_TOKEN"
 MIN_TOKEN_CHARS = 16  # a token a visitor could guess in the time a server runs is no token
@@ -70,17 +82,71 @@ UPLOAD_NOTE_WRITES = ("Articles you add are for this session only, unless you gi
                       "replaced.")
 log = logging.getLogger("newsqa.ui")
 CSS = """
-.nq-card {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; margin-bottom: 10px;}
+.nq-card {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; margin-bottom: 10px;
+          scroll-margin: 12px;}
 .nq-card .nq-num {font-weight: 700; margin-right: 4px;}
+.nq-card .nq-of {float: right; font-size: 0.8em; color: var(--body-text-color-subdued);}
 .nq-card .nq-meta {color: var(--body-text-color-subdued); font-size: 0.9em; margin: 2px 0 6px;}
 .nq-card blockquote {margin: 0 0 6px; padding-left: 10px; border-left: 3px solid var(--border-color-primary);}
 .nq-card mark {background: #fff3a3; color: inherit; padding: 0 1px;}
-.nq-abstained {border: 1px dashed #b26b00; border-radius: 8px; padding: 10px 12px; background: #fff8ec; color: #5c3700;}
+.nq-card.nq-hl {outline: 3px solid var(--color-accent); outline-offset: 1px;}
+.nq-abstained {border: 1px dashed #b26b00; border-radius: 8px; padding: 10px 12px; background: #fff8ec; color: #5c3700;
+               margin-bottom: 10px;}
 .nq-empty {color: var(--body-text-color-subdued);}
 .nq-notice {border-left: 3px solid #b26b00; padding: 4px 10px; margin-bottom: 10px; font-size: 0.9em;}
+.nq-answer > summary {cursor: pointer; font-weight: 600; margin-bottom: 8px;}
+.nq-answer:not([open]) > summary {color: var(--body-text-color-subdued); font-weight: 400;}
+a.nq-cite, a.nq-show {color: var(--color-accent); text-decoration: underline; cursor: pointer;}
+a.nq-show {font-size: 0.85em;}
+#nq-chat [data-testid=bot] {cursor: pointer;}
+#nq-chip {align-self: flex-start; width: auto; min-width: 0;}
+#nq-coverage table {font-size: 0.85em; width: auto;}
+#nq-coverage th, #nq-coverage td {padding: 2px 8px;}
+#nq-chat .message-wrap {padding-top: 12px;}
 """
-WRITING = ("<div class='nq-empty'>The model is writing; each of its sentences is checked against the articles "
-           "it cites before it is shown as the answer.</div>")
+# Links in answers ([n], "Sources", the closest articles) open their answer's sources and bring the card into
+# view, in the page: no round trip. The chat's copy button copies a message's content, which is HTML here
+# (the links): the copy is made plain text again, as the reader sees it.
+HEAD = """<script>
+(() => {
+  const show = (answer, card, where) => {
+    const section = document.getElementById('nq-a' + answer);
+    if (!section) return;
+    section.open = true;
+    const target = (card && document.getElementById('nq-a' + answer + '-c' + card)) || section;
+    document.querySelectorAll('.nq-hl').forEach(e => e.classList.remove('nq-hl'));
+    if (card) target.classList.add('nq-hl');
+    target.scrollIntoView({behavior: 'smooth', block: where});
+  };
+  document.addEventListener('click', e => {
+    if (!(e.target instanceof Element)) return;
+    const link = e.target.closest('a[href^="#nq-a"]');
+    const bot = e.target.closest('#nq-chat [data-testid=bot]');
+    const toggle = link || (bot && !e.target.closest('button') && bot.querySelector('a.nq-show'));
+    const m = toggle && toggle.getAttribute('href').match(/^#nq-a(\\d+)(?:-c(\\d+))?$/);
+    if (!m) return;
+    e.preventDefault();
+    if (link) e.stopPropagation();
+    show(m[1], m[2], link ? 'start' : 'nearest');
+  }, true);
+  // A new question scrolls the chat to it, even when the reader had scrolled up to an earlier answer
+  // (Gradio's autoscroll stops once the reader scrolls, and its scroll-down arrow then covers the last message).
+  let rows = 0;
+  new MutationObserver(() => {
+    const wrap = document.querySelector('#nq-chat .bubble-wrap');
+    const n = wrap ? wrap.querySelectorAll('.message-row').length : 0;
+    if (n > rows) wrap.scrollTo({top: wrap.scrollHeight});
+    rows = n;
+  }).observe(document.documentElement, {childList: true, subtree: true});
+  const write = navigator.clipboard && navigator.clipboard.writeText.bind(navigator.clipboard);
+  if (write) navigator.clipboard.writeText = text => {
+    if (!/<a class=.nq-/.test(text)) return write(text);
+    const doc = new DOMParser().parseFromString(text, 'text/html');
+    doc.querySelectorAll('.nq-show').forEach(e => e.remove());
+    return write(doc.body.textContent.trim());
+  };
+})();
+</script>"""
 THEME = gr.themes.Soft(font=[gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "sans-serif"])
 
 
@@ -91,29 +157,91 @@ def safe_url(url: str) -> str:
     return url if url.lower().startswith(("http://", "https://")) else ""
 
 
-def citations_html(answer: Answer | None) -> str:
-    """Cards for the citations: number, title (linked), outlet and date, the quote highlighted in context."""
+EMPTY_SOURCES = "<div class='nq-empty'>The sources of each answer appear here, its quoted sentences highlighted.</div>"
+CLOSEST_SHOWN = 3  # the abstention names this many closest articles (answer/compose.py)
+SNIPPET_CHARS = 300  # of a closest article's passage, on its card
+# A title past this is cut on its card (the whole shows on hover): indexes built before titles derived from a
+# first sentence were kept to 80 characters hold longer ones (the demo's sample article: 147).
+CARD_TITLE_MAX = 100
+
+
+def citations_html(answer: Answer | None, number: int = 1) -> str:
+    """The sources of answer `number`: cards with the title (linked), outlet, date and the quotes highlighted
+    in context; for an abstention, why, and the closest articles. Card n's id is nq-a<number>-c<n>."""
     if answer is None:
-        return "<div class='nq-empty'>Sources of the answer appear here.</div>"
+        return EMPTY_SOURCES
     notice = _notice_html(answer)
     if answer.abstained:
+        cards = [_card(number, i, hit.title or hit.article_id, hit.url, hit.source, hit.published,
+                       [html.escape(_snippet(hit.text))]) for i, hit in enumerate(_closest(answer), 1)]
         return (f"{notice}<div class='nq-abstained'><b>No supporting sentences.</b> "
-                f"{html.escape(answer.text)}</div>")
+                f"{html.escape(answer.text)}</div>" + "".join(cards))
     by_article: dict[int, list[Citation]] = {}
     for c in answer.citations:
         by_article.setdefault(c.number, []).append(c)
-    cards = []
-    for number, quotes in by_article.items():
-        first = quotes[0]
-        title = html.escape(first.title or first.article_id)
-        url = safe_url(first.url)
-        link = (f"<a href='{html.escape(url, quote=True)}' target='_blank' rel='noopener noreferrer nofollow'>"
-                f"{title}</a>") if url else title
-        meta = " · ".join(html.escape(x) for x in (first.source, first.published) if x)
-        body = "".join(f"<blockquote>{passage}</blockquote>" for passage in _passages(quotes))
-        cards.append(f"<div class='nq-card'><div><span class='nq-num'>[{number}]</span>{link}</div>"
-                     f"<div class='nq-meta'>{meta}</div>{body}</div>")
-    return notice + "".join(cards)
+    return notice + "".join(_card(number, n, quotes[0].title or quotes[0].article_id, quotes[0].url,
+                                  quotes[0].source, quotes[0].published, _passages(quotes))
+                            for n, quotes in by_article.items())
+
+
+def _card(answer: int, number: int, title: str, url: str, source: str, published: str, passages: list[str]) -> str:
+    """One source card; `passages` are HTML already escaped. Says which answer it belongs to."""
+    full = html.escape(title, quote=True)
+    title = html.escape(title if len(title) <= CARD_TITLE_MAX else title[:CARD_TITLE_MAX].rsplit(" ", 1)[0] + "…")
+    url = safe_url(url)
+    link = (f"<a href='{html.escape(url, quote=True)}' target='_blank' rel='noopener noreferrer nofollow' "
+            f"title='{full}'>{title}</a>") if url else f"<span title='{full}'>{title}</span>"
+    meta = " · ".join(html.escape(x) for x in (source or "outlet unknown", published) if x)
+    body = "".join(f"<blockquote>{passage}</blockquote>" for passage in passages)
+    return (f"<div class='nq-card' id='nq-a{answer}-c{number}'><span class='nq-of'>answer {answer}</span>"
+            f"<div><span class='nq-num'>[{number}]</span>{link}</div><div class='nq-meta'>{meta}</div>{body}</div>")
+
+
+def _closest(answer: Answer) -> list[Hit]:
+    """The closest articles an abstention names, in its order."""
+    seen: dict[str, Hit] = {}
+    for hit in answer.passages:
+        seen.setdefault(hit.article_id, hit)
+    return list(seen.values())[:CLOSEST_SHOWN]
+
+
+def _snippet(text: str) -> str:
+    return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def sources_panel(sections: list[tuple[str, str]]) -> str:
+    """Every answer's sources, newest first and open; each earlier one folded under its question."""
+    if not sections:
+        return EMPTY_SOURCES
+    parts = []
+    for number in range(len(sections), 0, -1):
+        question, body = sections[number - 1]
+        opened = " open" if number == len(sections) else ""
+        parts.append(f"<details class='nq-answer' id='nq-a{number}'{opened}><summary>Answer {number}: "
+                     f"{question}</summary>{body}</details>")
+    return "".join(parts)
+
+
+def answer_message(answer: Answer, number: int) -> str:
+    """The answer as the chat shows it: escaped text whose [n] link to card n of answer `number` (the closest
+    articles of an abstention, to theirs), then a link to all its sources."""
+    text = chat_text(answer)
+    if answer.abstained:
+        for i, hit in enumerate(_closest(answer), 1):
+            quoted = f"\"{_escape_text(hit.title)}\""
+            text = text.replace(quoted, f"\"<a class='nq-cite' href='#nq-a{number}-c{i}'>{quoted[1:-1]}</a>\"", 1)
+        label = f"Closest articles to question {number}"
+    else:
+        numbers = {c.number for c in answer.citations}
+        text = CITE.sub(lambda m: f"<a class='nq-cite' href='#nq-a{number}-c{m[1]}'>{m[0]}</a>"
+                        if int(m[1]) in numbers else m[0], text)
+        label = f"Sources of answer {number} ({len(numbers)} article{'s' if len(numbers) > 1 else ''})"
+    return f"{text}\n\n<a class='nq-show' href='#nq-a{number}'>{label} ↓</a>"
+
+
+def plain_message(content: str) -> str:
+    """A chat message's text without the links `answer_message` added (every other `<` in it is escaped)."""
+    return html.unescape(MARKUP.sub("", SHOW_LINK.sub("", content))).strip()
 
 
 def _notice_html(answer: Answer) -> str:
@@ -159,13 +287,63 @@ def _escape_text(text: str) -> str:
 
 
 def stats_line(qa: NewsQA) -> str:
+    """How many articles, from which outlets and when: the outlets' dates apart from those of articles
+    without an outlet (the demo's one 2020 article would otherwise stretch the range by four years)."""
     info = qa.info()
-    first, last = info["date_range"]
-    dates = f", {first} to {last}" if first else ""
+    named = [o for o in info["outlets"] if o["outlet"]]
+    parts = [f"{info['articles']:,} articles"]
+    if named:
+        parts.append(f"{sum(o['articles'] for o in named):,} from {len(named)} outlets{_span(named)}")
+    unnamed = [o for o in info["outlets"] if not o["outlet"]]
+    if unnamed:
+        parts.append(f"{unnamed[0]['articles']:,} without an outlet{_span(unnamed)}")
     answerer = public_name(qa.settings.generation)
     writer = f" · answers by {html.escape(answerer)}, verified" if answerer != "extractive" else ""
-    return (f"{info['articles']:,} articles from {info['sources']} outlets{dates} · {info['chunks']:,} passages · "
+    return (f"{parts[0]}: {'; '.join(parts[1:])} · {info['chunks']:,} passages · "
             f"{html.escape(info['model'])}{writer}")
+
+
+def _span(outlets: list[dict[str, Any]]) -> str:
+    oldest = min((o["oldest"] for o in outlets if o["oldest"]), default="")
+    newest = max((o["newest"] for o in outlets if o["newest"]), default="")
+    if not oldest:
+        return ""
+    return f", {oldest}" if oldest == newest else f", {oldest} to {newest}"
+
+
+def coverage_markdown(qa: NewsQA) -> str:
+    """The outlets with their article counts and dates, and the oldest and newest article."""
+    info = qa.info()
+    rows = [f"| {_escape_markdown(o['outlet']) or '*outlet unknown*'} | {o['articles']:,} | {o['oldest'] or '?'} "
+            f"| {o['newest'] or '?'} |" for o in info["outlets"]]
+    dates = (f"Oldest article {info['oldest']}, newest {info['newest']}." if info["oldest"] else
+             "No article has a date.")
+    return "\n".join([dates, "", "| outlet | articles | from | to |", "|---|--:|---|---|", *rows])
+
+
+def _escape_markdown(text: str) -> str:
+    """An outlet name as table text: no markup, no column breaks."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~])", r"\\\1", html.escape(text, quote=False))
+
+
+def weeks_frame(qa: NewsQA) -> pd.DataFrame:
+    """Articles per week, for the coverage plot (weeks as labels: the demo's lone 2020 week would leave a
+    four-year gap on a time axis, its bars hairlines)."""
+    weeks = qa.info()["weeks"]
+    return pd.DataFrame({"week": [w["week"] for w in weeks], "articles": [w["articles"] for w in weeks]})
+
+
+def filter_chip(date_from: object, date_to: object, sources: object, bounds: tuple[str, str]) -> Any:
+    """The chip above the input naming the filters in force; hidden when none is."""
+    try:
+        active = _filters(date_from, date_to, sources, bounds)
+    except ValueError:
+        return gr.update(visible=False)
+    dates = [f"from {active['date_from']}" if active["date_from"] else "",
+             f"to {active['date_to']}" if active["date_to"] else ""]
+    parts = [" ".join(d for d in dates if d), ", ".join(active["sources"])]
+    shown = "; ".join(x for x in parts if x)
+    return gr.update(value=f"Filtered: {shown}  ✕", visible=bool(shown))
 
 
 # ------------------------------------------------------------------ the app
@@ -192,50 +370,86 @@ class ChatApp:
     def session_qa(self, overlay: NewsQA | None) -> NewsQA:
         return overlay or self.qa
 
-    def refresh(self) -> tuple[str, Any]:
+    def bounds(self) -> tuple[str, str]:
+        """The shared index's oldest and newest dates: the date filter's defaults, which filter nothing."""
+        info = self.qa.info()
+        return info["oldest"], info["newest"]
+
+    def refresh(self) -> tuple[Any, ...]:
         """On page load: a page opened after an upload shows the index as it is now, not as it was at launch."""
-        return stats_line(self.qa), gr.update(choices=self.qa.sources())
+        oldest, newest = self.bounds()
+        return (*self.coverage(self.qa), oldest or None, newest or None)
+
+    @staticmethod
+    def coverage(qa: NewsQA) -> tuple[Any, ...]:
+        """What shows what `qa` covers: the outlets filter, the stats line, the outlets table, the weekly plot."""
+        return gr.update(choices=qa.sources()), stats_line(qa), coverage_markdown(qa), weeks_frame(qa)
+
+    def chip(self, date_from: object, date_to: object, sources: object) -> Any:
+        return filter_chip(date_from, date_to, sources, self.bounds())
+
+    def unfilter(self) -> tuple[Any, ...]:
+        """The chip's ✕: dates back to the index's range, no outlet chosen."""
+        oldest, newest = self.bounds()
+        return oldest or None, newest or None, [], gr.update(visible=False)
 
     # -- asking
 
     def respond(self, message: str, history: list[dict[str, Any]], date_from: str | None, date_to: str | None,
-                sources: list[str] | None, overlay: NewsQA | None) -> Iterator[tuple[Any, ...]]:
+                sources: list[str] | None, overlay: NewsQA | None,
+                sections: list[tuple[str, str]] | None = None) -> Iterator[tuple[Any, ...]]:
+        """The answer, as few updates as show progress: a status, the model's draft as it is written (a
+        generative answerer), then the answer with its citations linked and its sources added to the panel.
+        Every update resends the whole chat, so an extractive answer (60 ms) is not streamed piece by piece."""
+        sections = list(sections) if isinstance(sections, list) else []
         try:
             earlier = _conversation(history)
         except ValueError as exc:  # not a conversation this page could have sent: start afresh
-            yield [{"role": "assistant", "content": f"⚠️ {_escape_text(str(exc))}"}], citations_html(None), ""
+            yield [{"role": "assistant", "content": f"⚠️ {_escape_text(str(exc))}"}], EMPTY_SOURCES, "", []
             return
+        qa = self.session_qa(overlay)
         history = list(history or [])
         history.append({"role": "user", "content": _escape_text(_shown(message))})
-        history.append({"role": "assistant", "content": "Searching the articles…"})
-        yield history, "<div class='nq-empty'>Searching the articles…</div>", ""
-        answer, draft = None, ""
+        history.append({"role": "assistant", "content": f"Searching {qa.info()['articles']:,} articles…"})
+        yield history, gr.skip(), "", gr.skip()
+        answer = None
         try:
-            filters = _filters(date_from, date_to, sources)
-            for event in self.session_qa(overlay).ask_stream(message, history=earlier, filters=filters):
+            filters = _filters(date_from, date_to, sources, self.bounds())
+            for event in self._events(qa, message, earlier, filters):
                 if isinstance(event, Answer):
                     answer = event
-                    continue
-                checking = gr.skip() if draft else WRITING
-                draft += event
-                history[-1]["content"] = _escape_text(draft)
-                yield history, checking, ""
+                else:
+                    history[-1]["content"] = event
+                    yield history, gr.skip(), "", gr.skip()
         except ValueError as exc:
             history[-1]["content"] = f"⚠️ {_escape_text(str(exc))}"
-            yield history, citations_html(None), ""
+            yield history, gr.skip(), "", gr.skip()
             return
         assert answer is not None
-        if draft:  # the model's unchecked draft gives way to the verified answer at once
-            history[-1]["content"] = chat_text(answer)
-            yield history, citations_html(answer), ""
+        number = len(sections) + 1
+        history[-1]["content"] = answer_message(answer, number)
+        sections.append((_escape_text(_shown(message)), citations_html(answer, number)))
+        yield history, sources_panel(sections), "", sections
+
+    def _events(self, qa: NewsQA, message: str, earlier: list[dict[str, str]],
+                filters: dict[str, Any]) -> Iterator[Answer | str]:
+        """The Answer, after what the chat shows meanwhile: for a generative answerer, the draft so far as it
+        is written, or while the model has not begun, "Writing the answer… N s" every TICK_S seconds."""
+        stream = qa.ask_stream(message, history=earlier, filters=filters)
+        if public_name(qa.settings.generation) == "extractive":
+            yield from stream
             return
-        # Stream the composed answer sentence by sentence, then show its sources.
-        shown = ""
-        for part in _sentences_of(chat_text(answer)):
-            shown = f"{shown} {part}".strip()
-            history[-1]["content"] = shown
-            yield history, gr.skip(), ""
-        yield history, citations_html(answer), ""
+        started, draft = time.monotonic(), ""
+        for event in _ticking(stream, TICK_S):
+            if event is None:
+                if not draft:
+                    yield f"Writing the answer… {time.monotonic() - started:.0f} s"
+            elif isinstance(event, Answer):
+                yield event
+            else:
+                draft += event
+                yield f"{_escape_text(draft)}\n\n(draft: each sentence is checked against the articles before " \
+                      "it is shown as the answer)"
 
     def api_ask(self, question: str) -> dict[str, Any]:
         """The public `/ask` endpoint: the answer and its citations as JSON."""
@@ -247,19 +461,20 @@ class ChatApp:
     # -- adding articles
 
     def upload(self, files: list[str] | None, overlay: NewsQA | None,
-               progress: gr.Progress = gr.Progress()) -> tuple[str, NewsQA | None, Any, str]:  # noqa: B008
+               progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         """Files into this session's overlay (see `_upload`)."""
         return self._upload(files, overlay, None, progress)
 
     def operator_upload(self, files: list[str] | None, overlay: NewsQA | None, token: str | None,
-                        progress: gr.Progress = gr.Progress()) -> tuple[str, NewsQA | None, Any, str]:  # noqa: B008
+                        progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         """With writes allowed: files into the shared index when `token` is the operator's, else as `upload`."""
         return self._upload(files, overlay, token, progress)
 
-    def _upload(self, files: object, overlay: NewsQA | None, token: object,
-                progress: gr.Progress) -> tuple[str, NewsQA | None, Any, str]:
+    def _upload(self, files: object, overlay: NewsQA | None, token: object, progress: gr.Progress) -> tuple[Any, ...]:
         """Files into this session's overlay, or with the operator token (writes allowed) into the shared index.
-        No record replaces an article of the shared index: one with the id of such an article is skipped."""
+        No record replaces an article of the shared index: one with the id of such an article is skipped.
+        Returns the upload report, the session's overlay, and what shows the coverage (see `coverage`)."""
+        unchanged = (gr.skip(),) * 4
         try:
             paths = _upload_paths(files)
             shared = self._writes_shared(token)
@@ -272,23 +487,19 @@ class ChatApp:
             else:  # nothing to add: no copy is made
                 qa = overlay or self.qa
         except UploadRefused as exc:
-            return str(exc), overlay, gr.skip(), gr.skip()
+            return str(exc), overlay, *unchanged
+        held = _existing_ids(qa, [a.id for a in articles])
         try:
             report = qa.add(articles, on_progress=lambda done, total: progress((done, total), desc="Embedding")) \
                 if articles else BuildReport()
         except (StoreError, OSError) as exc:
             log.warning("upload to %s failed: %s", qa.index_dir, exc)
             return "Nothing was added: the server could not write the index (its log says why).", overlay, \
-                gr.skip(), gr.skip()
+                *unchanged
         report.problems[:0] = problems
-        lines = [f"Added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
-                 f"duplicates {report.duplicates}, skipped {report.skipped}; "
-                 f"{report.chunks} passages embedded in {report.seconds:.1f} s."]
-        lines += [f"Skipped {_display(str(p))}" for p in report.problems]
-        if report.added or report.updated:
-            lines.append("Written to the shared index: every visitor now reads these articles." if shared else
-                         "Kept for this session only: other visitors do not see these articles.")
-        return "\n".join(lines), overlay, gr.update(choices=qa.sources()), stats_line(qa)
+        now = _existing_ids(qa, [a.id for a in articles])
+        added = [a for a in articles if a.id in now and a.id not in held]
+        return _upload_report(report, added, qa, shared), overlay, *self.coverage(qa)
 
     def _writes_shared(self, token: object) -> bool:
         """True when writes are allowed and the operator's token came with the upload; a wrong one refuses it."""
@@ -356,7 +567,7 @@ def _conversation(history: object) -> list[dict[str, str]]:
         if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
             raise refused
         try:
-            text = html.unescape(message_text(message.get("content")))
+            text = plain_message(message_text(message.get("content")))
         except RecursionError:
             raise refused from None
         chars += len(text)
@@ -372,11 +583,14 @@ def _shown(message: object) -> str:
     return text if len(text) <= MAX_QUESTION_CHARS else text[:MAX_QUESTION_CHARS] + "…"
 
 
-def _filters(date_from: object, date_to: object, sources: object) -> dict[str, Any]:
+def _filters(date_from: object, date_to: object, sources: object, bounds: tuple[str, str] = ("", "")) -> dict[str, Any]:
+    """The filters in force. A date at its end of the index's range (`bounds`, the pickers' defaults) filters
+    nothing, so it leaves in what a session adds beyond the range: a newer upload."""
     if sources is not None and (not isinstance(sources, list) or len(sources) > MAX_SOURCES
                                 or not all(isinstance(s, str) for s in sources)):
         raise ValueError(f"the outlets filter takes at most {MAX_SOURCES} outlet names")
-    return {"date_from": _date(date_from, "Published from"), "date_to": _date(date_to, "Published to"),
+    first, last = _date(date_from, "Published from"), _date(date_to, "Published to")
+    return {"date_from": "" if first == bounds[0] else first, "date_to": "" if last == bounds[1] else last,
             "sources": sources or ()}
 
 
@@ -426,22 +640,60 @@ def writes_allowed(value: str | None) -> bool:
     raise ValueError(f"{ALLOW_WRITES_VARIABLE}={value!r}: use 1 to allow writes to the shared index, or 0")
 
 
-def _sentences_of(text: str) -> list[str]:
-    parts, current = [], []
-    for word in text.split(" "):
-        current.append(word)
-        if word.startswith("[") and word.endswith("]"):
-            parts.append(" ".join(current))
-            current = []
-    if current:
-        parts.append(" ".join(current))
-    return parts
+def _ticking(events: Iterator[Any], seconds: float) -> Iterator[Any]:
+    """`events`, read in a thread of their own, with None whenever `seconds` pass without one; an exception
+    raised by `events` is raised here. Stops reading when this generator is closed (the visitor left)."""
+    box: queue.Queue[tuple[str, Any]] = queue.Queue()
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for event in events:
+                box.put(("event", event))
+                if stop.is_set():
+                    return
+            box.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the reader, who raises it
+            box.put(("error", exc))
+
+    threading.Thread(target=read, daemon=True, name="newsqa-answer").start()
+    try:
+        while True:
+            try:
+                kind, value = box.get(timeout=seconds)
+            except queue.Empty:
+                yield None
+                continue
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
 
 
 def _display(problem: str) -> str:
     """Gradio's temporary upload folders are noise in a message: keep the file name."""
     return Path(problem.split(":", 1)[0]).name + (":" + problem.split(":", 1)[1] if ":" in problem else "")
 
+
+
+def _upload_report(report: BuildReport, added: list[Article], qa: NewsQA, shared: bool) -> str:
+    """The counts, then each added article as the index holds it (title, date, outlet: what a reader checks
+    was read right), then each skipped file with why."""
+    lines = [f"Added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+             f"duplicates {report.duplicates}, skipped {report.skipped}; "
+             f"{report.chunks} passages embedded in {report.seconds:.1f} s."]
+    for article in added:
+        stored = qa.article(article.id) or article
+        lines.append(f"Added \"{stored.title or stored.id}\" · {stored.published or 'date unknown'} · "
+                     f"{stored.source or 'outlet unknown'}")
+    lines += [f"Skipped {_display(str(p))}" for p in report.problems]
+    if report.added or report.updated:
+        lines.append("Written to the shared index: every visitor now reads these articles." if shared else
+                     "Kept for this session only: other visitors do not see these articles.")
+    return "\n".join(lines)
 
 
 def _copy_index(index_dir: Path) -> Path:
@@ -454,63 +706,101 @@ def _copy_index(index_dir: Path) -> Path:
 
 
 
+def welcome(qa: NewsQA) -> str:
+    """The empty chat's message: what the articles cover, how to ask, and that answers are quoted and cited."""
+    info = qa.info()
+    named = [o for o in info["outlets"] if o["outlet"]]
+    outlets = ", ".join(html.escape(o["outlet"]) for o in named[:WELCOME_OUTLETS])
+    more = f" and {len(named) - WELCOME_OUTLETS} more" if len(named) > WELCOME_OUTLETS else ""
+    return (f"**Ask the news.** {info['articles']:,} articles from {outlets}{more}{_span(named)} "
+            "(see *What the articles cover*).\n\n"
+            "Ask a question about an event in them: who, what, when, why. Every sentence of an answer is quoted "
+            "from an article and cited, like [1]: click it to read the sentence in its article. When the "
+            "articles don't say, the answer says so and names the closest ones. Try one:")
+
+
 def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "") -> gr.Blocks:
     """The chat. With `allow_writes`, an upload that comes with `operator_token` goes into the shared index."""
     app = ChatApp(qa, allow_writes, operator_token)
     atexit.register(app.drop_all)
+    oldest, newest = app.bounds()
     with gr.Blocks(title="newsqa: ask the news") as demo:
-        overlay = gr.State(None, delete_callback=app.drop_overlay)
-        gr.Markdown("## newsqa · ask questions of the news, every sentence cited")
+        # A plain function, not the bound method: Gradio puts the callback in the page config and deep-copies
+        # that config on every page load (GET /config), and a bound method's copy is a copy of its ChatApp,
+        # index and models included: 385 MB and a second or more per visitor (21.9 GB with 50 arriving).
+        overlay = gr.State(None, delete_callback=lambda state: app.drop_overlay(state))
+        sections = gr.State([])  # each answer's (question, sources), for the panel
+        gr.Markdown("## newsqa · ask questions of the news, every sentence cited", elem_id="nq-title")
         stats = gr.Markdown(stats_line(qa), elem_id="nq-stats")
-        with gr.Row():
+        with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                chat = gr.Chatbot(height=480, label="Answers", render_markdown=False, sanitize_html=True,
-                                  elem_id="nq-chat", buttons=["copy"])
-                question = gr.Textbox(placeholder="Ask about the articles, e.g. Why did the US sanction Turkey?",
-                                      show_label=False, elem_id="nq-question", max_lines=4)
+                chat = gr.Chatbot(height=520, show_label=False, render_markdown=False, sanitize_html=True,
+                                  elem_id="nq-chat", buttons=["copy"], placeholder=welcome(qa),
+                                  examples=[{"text": text} for text in EXAMPLES])
+                chip = gr.Button("", visible=False, size="sm", elem_id="nq-chip")
+                question = gr.Textbox(placeholder="Ask about the articles…", show_label=False,
+                                      elem_id="nq-question", max_lines=4)
                 with gr.Row():
-                    ask = gr.Button("Ask", variant="primary", elem_id="nq-ask")
-                    clear = gr.Button("Clear", elem_id="nq-clear")
-                gr.Markdown("Examples", elem_classes="nq-examples-label")
-                with gr.Row():
-                    examples = [gr.Button(text, size="sm", elem_classes="nq-example") for text in EXAMPLES]
+                    ask = gr.Button("Ask", variant="primary", elem_id="nq-ask", min_width=BUTTON_MIN_WIDTH)
+                    clear = gr.Button("Clear", elem_id="nq-clear", min_width=BUTTON_MIN_WIDTH)
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
-                cards = gr.HTML(citations_html(None), elem_id="nq-citations")
+                cards = gr.HTML(EMPTY_SOURCES, elem_id="nq-citations")
                 with gr.Accordion("Filters", open=False):
-                    date_from = gr.DateTime(label="Published from", include_time=False, type="string")
-                    date_to = gr.DateTime(label="Published to", include_time=False, type="string")
+                    date_from = gr.DateTime(oldest or None, label="Published from", include_time=False,
+                                            type="string", elem_id="nq-from")
+                    date_to = gr.DateTime(newest or None, label="Published to", include_time=False, type="string",
+                                          elem_id="nq-to")
                     sources = gr.Dropdown(qa.sources(), multiselect=True, label="Outlets", elem_id="nq-sources")
+                with gr.Accordion("What the articles cover", open=True, elem_id="nq-coverage-box"):
+                    coverage = gr.Markdown(coverage_markdown(qa), elem_id="nq-coverage")
+                    weeks = gr.BarPlot(weeks_frame(qa), x="week", y="articles", x_title="week from Monday",
+                                       y_title="articles", y_lim=[0, None], x_label_angle=-60, height=240,
+                                       elem_id="nq-weeks",
+                                       label="Articles per week", show_label=True)
                 with gr.Accordion("Add articles", open=False):
-                    gr.Markdown(UPLOAD_NOTE_WRITES if allow_writes else UPLOAD_NOTE, elem_id="nq-upload-note")
+                    gr.Markdown(f"{UPLOAD_NOTE_WRITES if allow_writes else UPLOAD_NOTE} Files: "
+                                f"{', '.join(SUPPORTED)}; up to {MAX_FILES} at a time, {MAX_FILE_MB} MB each.",
+                                elem_id="nq-upload-note")
                     token = [gr.Textbox(label="Operator token", type="password", elem_id="nq-token",
                                         placeholder="empty: for this session only")] if allow_writes else []
                     files = gr.File(file_count="multiple", file_types=list(SUPPORTED), elem_id="nq-upload",
-                                    label=f"Articles ({', '.join(SUPPORTED)}; up to {MAX_FILES} files, "
-                                          f"{MAX_FILE_MB} MB each)")
-                    upload_status = gr.Textbox(label="Upload report", interactive=False, lines=3,
+                                    label="Articles")
+                    upload_status = gr.Textbox(label="Upload report", interactive=False, lines=4,
                                                elem_id="nq-upload-status")
         api_question = gr.Textbox(visible=False)
         api_answer = gr.JSON(visible=False)
 
-        inputs = [question, chat, date_from, date_to, sources, overlay]
+        inputs = [question, chat, date_from, date_to, sources, overlay, sections]
+        answered = [chat, cards, question, sections]
+        asking = {"api_visibility": "private", "concurrency_id": "ask", "concurrency_limit": ASK_CONCURRENCY,
+                  "show_progress": "minimal"}  # queue position and time, no overlay: the chat shows its own status
         for trigger in (question.submit, ask.click):
-            trigger(app.respond, inputs, [chat, cards, question], api_visibility="private",
-                    concurrency_id="ask", concurrency_limit=4)
-        for button, text in zip(examples, EXAMPLES):  # an example asks at once
-            button.click(lambda t=text: t, None, question, api_visibility="private").then(
-                app.respond, inputs, [chat, cards, question], api_visibility="private",
-                concurrency_id="ask", concurrency_limit=4)
-        clear.click(lambda: ([], citations_html(None), ""), None, [chat, cards, question], api_visibility="private")
-        chat.clear(lambda: citations_html(None), None, cards, api_visibility="private")  # the chat's own trash icon
-        demo.load(app.refresh, None, [stats, sources], api_visibility="private")
+            trigger(app.respond, inputs, answered, **asking)
+        chat.example_select(pick_example, None, question, api_visibility="private").then(app.respond, inputs,
+                                                                                         answered, **asking)
+        clear.click(lambda: ([], EMPTY_SOURCES, "", []), None, [chat, cards, question, sections],
+                    api_visibility="private")
+        chat.clear(lambda: (EMPTY_SOURCES, []), None, [cards, sections], api_visibility="private")  # its trash icon
+        shown = [sources, stats, coverage, weeks]
+        demo.load(app.refresh, None, [*shown, date_from, date_to], api_visibility="private")
+        for changed in (date_from.change, date_to.change, sources.change):
+            changed(app.chip, [date_from, date_to, sources], chip, api_visibility="private", show_progress="hidden")
+        chip.click(app.unfilter, None, [date_from, date_to, sources, chip], api_visibility="private")
         files.upload(app.operator_upload if allow_writes else app.upload, [files, overlay, *token],
-                     [upload_status, overlay, sources, stats],
+                     [upload_status, overlay, *shown], show_progress_on=[upload_status],
                      api_visibility="private", concurrency_id="upload", concurrency_limit=1)
         api_question.submit(app.api_ask, api_question, api_answer, api_name="ask",
-                            concurrency_id="ask", concurrency_limit=4)
-    demo.queue(default_concurrency_limit=4, max_size=256)
+                            concurrency_id="ask", concurrency_limit=ASK_CONCURRENCY)
+    demo.queue(default_concurrency_limit=ASK_CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
+
+
+def pick_example(event: gr.SelectData) -> str:
+    """The example clicked in the empty chat, as the question: only one of EXAMPLES."""
+    value = getattr(event, "value", None)
+    text = value.get("text") if isinstance(value, dict) else None
+    return text if text in EXAMPLES else ""
 
 
 def launch(index_dir: str | os.PathLike[str], answerer: str | None = None, answer_model: str | None = None,
@@ -526,4 +816,4 @@ def launch(index_dir: str | os.PathLike[str], answerer: str | None = None, answe
     except (StoreError, ValueError) as exc:
         raise SystemExit(f"newsqa: {exc}") from None
     qa.embedder  # noqa: B018 - load the model before the first visitor, not during their question
-    demo.launch(theme=THEME, css=CSS, max_file_size=f"{MAX_FILE_MB}mb", show_error=False, **kwargs)
+    demo.launch(theme=THEME, css=CSS, head=HEAD, max_file_size=f"{MAX_FILE_MB}mb", show_error=False, **kwargs)
