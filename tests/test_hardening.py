@@ -16,7 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from newsqa.ingest import FIELD_LIMITS, load_paths, make_article
+
+sys.path.insert(0, str(ROOT / "bench"))
+from common import newsqa_measured as measured  # noqa: E402
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 ENV.pop("NEWSQA_INDEX", None)
@@ -28,25 +32,9 @@ def newsqa(*args: object, cwd: Path, timeout: float = 180) -> subprocess.Complet
                           capture_output=True, text=True, timeout=timeout)
 
 
-# Runs the CLI and, as it exits, writes its own peak resident memory (VmHWM, kB) to the file NEWSQA_PEAK_FILE
-# names. Not ru_maxrss: a child's counts the parent's resident memory at the fork (pytest's, gigabytes in a full run).
-_MEASURED = """
-import atexit, os, runpy, sys
-def _peak():
-    with open("/proc/self/status") as status, open(os.environ["NEWSQA_PEAK_FILE"], "w") as out:
-        out.write(next(line for line in status if line.startswith("VmHWM:")).split()[1])
-atexit.register(_peak)
-sys.argv = ["newsqa", *sys.argv[1:]]
-runpy.run_module("newsqa.cli", run_name="__main__")
-"""
-
-
 def newsqa_measured(*args: object, cwd: Path, timeout: float = 300) -> tuple[subprocess.CompletedProcess[str], float]:
-    """`newsqa` and the peak memory (MB) of that process alone."""
-    peak = cwd / "peak.kb"
-    done = subprocess.run([sys.executable, "-c", _MEASURED, *map(str, args)], cwd=cwd,
-                          env={**ENV, "NEWSQA_PEAK_FILE": str(peak)}, capture_output=True, text=True, timeout=timeout)
-    return done, int(peak.read_text()) / 1024
+    """`newsqa` and the peak memory (MB) of that process alone (its VmHWM, as bench/memory.py measures it)."""
+    return measured(*args, cwd=cwd, env=ENV, timeout=timeout)
 
 
 def alias_bomb(depth: int = 9) -> str:
