@@ -1,11 +1,11 @@
-"""Memory: peak RSS of `newsqa build` on one large text file (issue 13: a 50 MB file took 3.3 GB and 25 min).
+"""Memory: peak memory of `newsqa build` on one large text file (issue 13: a 50 MB file took 3.3 GB and 25 min).
 
 Run:
   .venv/bin/python bench/memory.py [--mb 50] [--index index]
 Makes a text file of that many MB from the articles of an index (paragraphs joined by blank lines), then
-runs `newsqa build` on it in a child process twice: with the default per-file limit (the file must be
+runs `newsqa build` on it in a child process twice: with the default per-file limit (a file over it is
 refused, with its reason) and with --max-file-mb raised above its size (the file is read, chunked and
-embedded). Prints each run's peak memory (the child's own VmHWM, read as it exits: common.newsqa_measured)
+embedded; 50 MB takes most of an hour on two shared cores). Prints each run's peak memory (the child's own VmHWM, read as it exits: common.newsqa_measured)
 and wall time, and writes bench/results/memory.md.
 """
 
