@@ -405,10 +405,10 @@ def _load_large_text(path: Path, limit: int) -> Records:
 def _encoding(file: BinaryIO, limit: int) -> str:
     """The encoding `normalize.decode` would choose for the whole file, read a block at a time (and checked to
     decode to the end, so no part is given out of a file that turns out not to be text)."""
-    if file.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        encoding = "utf-16"
-    else:
-        encoding = "utf-8-sig" if _decodes(file, "utf-8-sig", limit) else "cp1252"
+    utf16 = file.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    if not utf16 and _decodes(file, "utf-8-sig", limit):
+        return "utf-8-sig"
+    encoding = "utf-16" if utf16 else "cp1252"
     _decodes(file, encoding, limit, strict=True)
     return encoding
 
