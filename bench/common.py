@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+import subprocess
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -32,6 +34,29 @@ def write(name: str, title: str, body: str) -> Path:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     path.write_text(f"# {title}\n\n{stamp}; {machine()}\n\n{body.rstrip()}\n", encoding="utf-8")
     return path
+
+
+# Runs the CLI and, as it exits, writes its own peak resident memory (VmHWM, kB) to the file NEWSQA_PEAK_FILE
+# names. Not ru_maxrss (os.wait4, RUSAGE_CHILDREN): a child's starts from the parent's resident memory at the
+# fork (2.4 GB reported for a 100 MB child of a 2.5 GB parent).
+_MEASURED = """
+import atexit, os, runpy, sys
+def _peak():
+    with open("/proc/self/status") as status, open(os.environ["NEWSQA_PEAK_FILE"], "w") as out:
+        out.write(next(line for line in status if line.startswith("VmHWM:")).split()[1])
+atexit.register(_peak)
+sys.argv = ["newsqa", *sys.argv[1:]]
+runpy.run_module("newsqa.cli", run_name="__main__")
+"""
+
+
+def newsqa_measured(*args: object, cwd: Path, env: dict[str, str] | None = None,
+                    timeout: float | None = None) -> tuple[subprocess.CompletedProcess[str], float]:
+    """`newsqa ARGS` run in a child process, and the peak memory (MB) of that process alone."""
+    peak = Path(cwd) / "peak.kb"
+    done = subprocess.run([sys.executable, "-c", _MEASURED, *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, env={**(env or os.environ), "NEWSQA_PEAK_FILE": str(peak)})
+    return done, int(peak.read_text()) / 1024
 
 
 Sweep = tuple[float, float, float, float]  # threshold, kept share, caught share, balanced accuracy

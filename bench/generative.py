@@ -30,7 +30,8 @@ to the lower threshold). The replay reports the even questions, held out from ca
 --adversarial verifies the adversarial set (bench/data/adversarial.jsonl, built by make_adversarial.py):
 meaning flips of corpus sentences in nine classes and faithful rewordings written by hand. Each claim
 cites the passage (chunk) that holds its source sentence; claims are verified five to an answer, each
-citing its own article. Reported per split (tune, test): the share of each flip class removed, the
+citing its own article. The tune split also holds bench/data/adversarial_tune_extra.jsonl (more flips of
+the classes caught least, from other articles: make_tune_extra.py). Reported per split (tune, test): the share of each flip class removed, the
 share of faithful rewordings removed, and ms of verification per answer of five sentences (with the
 machine's load average, as the machine is shared).
 
@@ -257,6 +258,7 @@ def run_replay(index: str, items: list[dict], threshold: float | None) -> str:
 
 
 ADVERSARIAL = Path(__file__).resolve().parent / "data" / "adversarial.jsonl"
+EXTRA_TUNE = ADVERSARIAL.with_name("adversarial_tune_extra.jsonl")  # tune-split flips only
 ANSWER_SENTENCES = 5
 
 
@@ -280,6 +282,8 @@ def run_adversarial(index: str, path: Path, threshold: float | None) -> str:
     qa = NewsQA.open(index)
     setting = threshold if threshold is not None else qa.settings.generation.support_threshold
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    if path == ADVERSARIAL and EXTRA_TUNE.exists():
+        items += [json.loads(line) for line in EXTRA_TUNE.read_text(encoding="utf-8").splitlines()]
     judged, seconds = _judge_adversarial(qa, items)
     out = [f"{len(items)} sentences ({sum(not i['faithful'] for i in items)} flips, "
            f"{sum(i['faithful'] for i in items)} faithful rewordings); support_threshold {setting:.2f}", ""]

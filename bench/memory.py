@@ -1,12 +1,12 @@
-"""Memory: peak RSS of `newsqa build` on one large text file (issue 13: a 50 MB file took 3.3 GB and 25 min).
+"""Memory: peak memory of `newsqa build` on one large text file (issue 13: a 50 MB file took 3.3 GB and 25 min).
 
 Run:
   .venv/bin/python bench/memory.py [--mb 50] [--index index]
 Makes a text file of that many MB from the articles of an index (paragraphs joined by blank lines), then
-runs `newsqa build` on it in a child process twice: with the default per-file limit (the file must be
+runs `newsqa build` on it in a child process twice: with the default per-file limit (a file over it is
 refused, with its reason) and with --max-file-mb raised above its size (the file is read, chunked and
-embedded). Prints each run's peak RSS (the child's own ru_maxrss, from os.wait4) and wall time, and writes
-bench/results/memory.md.
+embedded; 50 MB takes most of an hour on two shared cores). Prints each run's peak memory (the child's own VmHWM, read as it exits: common.newsqa_measured)
+and wall time, and writes bench/results/memory.md.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import write  # noqa: E402
+from common import newsqa_measured, write  # noqa: E402
 
 from newsqa import NewsQA  # noqa: E402
 
@@ -42,17 +41,10 @@ def make_text(path: Path, megabytes: float, index: str) -> None:
 
 
 def build(path: Path, index: Path, *limit: str) -> tuple[float, float, dict]:
-    """(peak RSS in MB, seconds, the JSON report) of one `newsqa build` child process."""
-    with tempfile.TemporaryFile("w+") as out:
-        started = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-m", "newsqa.cli", "build", str(path), "--index", str(index),
-                                  "--quiet", "--json", *limit], stdout=out, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-        seconds = time.perf_counter() - started
-        out.seek(0)
-        report = json.loads(out.read() or "{}")
-    return usage.ru_maxrss / 1024, seconds, report  # ru_maxrss is in KB on Linux
+    """(peak memory in MB, seconds, the JSON report) of one `newsqa build` child process."""
+    started = time.perf_counter()
+    done, peak = newsqa_measured("build", path, "--index", index, "--quiet", "--json", *limit, cwd=index.parent)
+    return peak, time.perf_counter() - started, json.loads(done.stdout or "{}")
 
 
 def main() -> None:
@@ -72,9 +64,9 @@ def main() -> None:
             rows.append(f"| {label} | {peak:.0f} | {seconds:.0f} | {outcome} |")
             print(rows[-1], flush=True)
     body = (f"One text file of {size:.1f} MB (the articles of `{args.index}` repeated, blank lines between them), "
-            f"built by `newsqa build` in a child process; peak RSS is the child's ru_maxrss. "
+            f"built by `newsqa build` in a child process; peak memory is the child's own VmHWM at exit. "
             f"The bound (issue 13) is {BOUND_MB} MB.\n\n"
-            "| run | peak RSS (MB) | seconds | outcome |\n|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+            "| run | peak memory (MB) | seconds | outcome |\n|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
             f"Command: `python bench/memory.py --mb {args.mb:g} --index {args.index}`\n")
     print(f"wrote {write('memory', 'Memory: one large text file', body)}")
 

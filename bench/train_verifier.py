@@ -103,15 +103,21 @@ def swap_clauses(s: str, rng: random.Random) -> str | None:
 REWRITES = (drop_attribution, first_clause, move_leading, reported_first, synonyms, drop_tail, swap_clauses)
 
 
-def pairs(sentences: dict[str, list[str]], rng: random.Random) -> tuple[list[tuple[str, str]], list[int]]:
+def training_sentences(sentences: dict[str, list[str]], rng: random.Random) -> list[tuple[str, int]]:
+    """The (article id, sentence position) pairs are made from: SENTENCES prose sentences of the articles the
+    adversarial set does not use (bench/make_tune_extra.py draws its flips from articles none of these are in)."""
     excluded = {json.loads(line)["article_id"] for line in (DATA / "adversarial_sources.jsonl").open()}
     pool = [(a, i) for a, texts in sentences.items() if a not in excluded and len(texts) >= 5
             for i, t in enumerate(texts) if prose(t)]
     rng.shuffle(pool)
+    return pool[:SENTENCES]
+
+
+def pairs(sentences: dict[str, list[str]], rng: random.Random) -> tuple[list[tuple[str, str]], list[int]]:
     articles = list(sentences)
     out: list[tuple[str, str]] = []
     labels: list[int] = []
-    for article, i in pool[:SENTENCES]:
+    for article, i in training_sentences(sentences, rng):
         support, others = sentences[article][i], sentences[article]
         made = [(rewrite(support, rng), 1) for rewrite in (lambda s, r: s, *REWRITES)]
         made += [(flip(support, others, rng), 0) for flip in FLIPS.values()]

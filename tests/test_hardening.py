@@ -16,7 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from newsqa.ingest import FIELD_LIMITS, load_paths, make_article
+
+sys.path.insert(0, str(ROOT / "bench"))
+from common import newsqa_measured as measured  # noqa: E402
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 ENV.pop("NEWSQA_INDEX", None)
@@ -28,25 +32,9 @@ def newsqa(*args: object, cwd: Path, timeout: float = 180) -> subprocess.Complet
                           capture_output=True, text=True, timeout=timeout)
 
 
-# Runs the CLI and, as it exits, writes its own peak resident memory (VmHWM, kB) to the file NEWSQA_PEAK_FILE
-# names. Not ru_maxrss: a child's counts the parent's resident memory at the fork (pytest's, gigabytes in a full run).
-_MEASURED = """
-import atexit, os, runpy, sys
-def _peak():
-    with open("/proc/self/status") as status, open(os.environ["NEWSQA_PEAK_FILE"], "w") as out:
-        out.write(next(line for line in status if line.startswith("VmHWM:")).split()[1])
-atexit.register(_peak)
-sys.argv = ["newsqa", *sys.argv[1:]]
-runpy.run_module("newsqa.cli", run_name="__main__")
-"""
-
-
 def newsqa_measured(*args: object, cwd: Path, timeout: float = 300) -> tuple[subprocess.CompletedProcess[str], float]:
-    """`newsqa` and the peak memory (MB) of that process alone."""
-    peak = cwd / "peak.kb"
-    done = subprocess.run([sys.executable, "-c", _MEASURED, *map(str, args)], cwd=cwd,
-                          env={**ENV, "NEWSQA_PEAK_FILE": str(peak)}, capture_output=True, text=True, timeout=timeout)
-    return done, int(peak.read_text()) / 1024
+    """`newsqa` and the peak memory (MB) of that process alone (its VmHWM, as bench/memory.py measures it)."""
+    return measured(*args, cwd=cwd, env=ENV, timeout=timeout)
 
 
 def alias_bomb(depth: int = 9) -> str:
@@ -477,6 +465,87 @@ def test_a_long_article_is_chunked_block_by_block_into_consistent_chunks(embedde
     assert chunks[-1].end == len(article.text)
     short = Article(text=article.text[:50_000], id="long")
     assert [(c.start, c.end) for c in chunk_article(chunker, short)] == [(c.start, c.end) for c in chunker.chunk(short)]
+
+
+def _paragraphs(count: int, seed: int = 3) -> list[str]:
+    """`count` different paragraphs, each a line over 200 characters (no headline) with its own number."""
+    import random
+
+    rng = random.Random(seed)
+    return [f"Paragraph {n}: the " + " ".join(rng.choice(_WORDS) for _ in range(40)) + f" changed by {n} percent."
+            for n in range(count)]
+
+
+def test_a_large_text_file_is_stored_as_parts_cut_at_paragraph_breaks(tmp_path: Path) -> None:
+    from newsqa.ingest import LARGE_TEXT_BYTES, PART_CHARS
+    from newsqa.normalize import normalize_text
+
+    paragraphs = _paragraphs(12_000)
+    whole = "\r\n\r\n".join(paragraphs) + "\r\n"
+    (tmp_path / "large.txt").write_text(whole, encoding="utf-8", newline="")
+    assert (tmp_path / "large.txt").stat().st_size > LARGE_TEXT_BYTES
+    result = load_paths([tmp_path / "large.txt"])
+    parts = result.articles
+    assert not result.problems and len(parts) > 2
+    assert "\n\n".join(p.text for p in parts) == normalize_text(whole)  # nothing lost, nothing repeated
+    assert all(p.text.endswith("percent.") for p in parts)  # each part ends where a paragraph does
+    assert all(0.98 * PART_CHARS < len(p.text) < PART_CHARS + 400 for p in parts[:-1])  # CR LF -> LF
+    assert [p.id for p in load_paths([tmp_path / "large.txt"]).articles] == [p.id for p in parts]  # stable
+    assert len({p.id for p in parts}) == len(parts)
+
+
+def test_a_large_markdown_file_gives_each_part_its_front_matter_and_title(tmp_path: Path) -> None:
+    body = "\n\n".join(f"**Note:** {p}" for p in _paragraphs(9_000))
+    front = "---\nid: big-report\ntitle: The big report\nsource: Gazette\npublished: 2017-03-05\n---\n"
+    (tmp_path / "big.md").write_text(front + body, encoding="utf-8")
+    parts = load_paths([tmp_path / "big.md"]).articles
+    assert len(parts) > 2
+    assert [p.id for p in parts] == [f"big-report-part{n}" for n in range(1, len(parts) + 1)]
+    assert [p.title for p in parts] == [f"The big report (part {n})" for n in range(1, len(parts) + 1)]
+    assert {(p.source, p.published) for p in parts} == {("Gazette", "2017-03-05")}
+    assert not any("**" in p.text for p in parts)  # Markdown stripped from every part, not only the first
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-16"])
+def test_a_large_file_in_a_legacy_encoding_is_decoded_as_a_small_one_would_be(tmp_path: Path, encoding: str) -> None:
+    from newsqa.normalize import normalize_text
+
+    whole = "\n\n".join(p + " The mayor\u2019s caf\u00e9 said so." for p in _paragraphs(10_000))
+    (tmp_path / "legacy.txt").write_bytes(whole.encode(encoding))
+    parts = load_paths([tmp_path / "legacy.txt"]).articles
+    assert len(parts) > 2 and "\n\n".join(p.text for p in parts) == normalize_text(whole)
+
+
+def test_a_large_binary_or_unbroken_file_is_refused_or_cut_within_bounds(tmp_path: Path) -> None:
+    from newsqa.ingest import PART_CHARS
+
+    (tmp_path / "binary.txt").write_bytes(b"words " * 500_000 + b"\x00" + b"more " * 10)
+    (tmp_path / "one-line.txt").write_text("word " * 1_000_000, encoding="utf-8")  # no paragraph or line break
+    result = load_paths([tmp_path])
+    assert [(p.path.rsplit("/", 1)[-1], p.reason) for p in result.problems] == [
+        ("binary.txt", "cannot decode the file as text (binary data (NUL byte)); save it as UTF-8")]
+    assert len(result.articles) == 3 and all(len(a.text) < 2 * PART_CHARS for a in result.articles)
+
+
+def test_a_50_mb_file_builds_within_the_memory_bound_and_again_changes_nothing(tmp_path: Path) -> None:
+    from newsqa.ingest import PART_CHARS
+
+    paragraphs = _paragraphs(5_000)
+    count = next(n for n in range(len(paragraphs)) if len("\n\n".join(paragraphs[:n])) > PART_CHARS)
+    block = "\n\n".join(paragraphs[:count])  # one part's worth: the same part 50 times, so one is embedded
+    with open(tmp_path / "large.txt", "w", encoding="utf-8") as file:
+        for _ in range(50):
+            file.write(block + "\n\n")
+    assert (tmp_path / "large.txt").stat().st_size > 50_000_000
+    index = tmp_path / "index"
+    args = ("build", tmp_path / "large.txt", "--index", index, "--quiet", "--json", "--max-file-mb", "60")
+    first, peak_mb = newsqa_measured(*args, cwd=tmp_path, timeout=1200)
+    assert first.returncode == 0, first.stderr[-3000:]
+    report = json.loads(first.stdout)
+    assert (report["read"], report["added"], report["duplicates"]) == (50, 1, 49)
+    assert peak_mb < 1500, f"peak memory {peak_mb:.0f} MB"
+    again = json.loads(newsqa(*args, cwd=tmp_path, timeout=1200).stdout)
+    assert (again["added"], again["updated"], again["removed"], again["unchanged"]) == (0, 0, 0, 1)
 
 
 # ---------------------------------------------------------------- fuzzing every loader

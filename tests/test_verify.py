@@ -43,6 +43,12 @@ The harbour was first dredged in 1904, when the fishing fleet still dominated th
 Local shops expect more visitors once the ferry terminal is rebuilt.
 
 A second survey found that most residents want a cycle lane on the bridge.
+
+Fishermen only want the old quay repaired, the union said.
+
+The Harbour Trust is the owner of the Kelby Ferry Line, which runs the night boats, and is the landlord of the market.
+
+Porthaven and Kelby signed a ferry agreement in March.
 """
 
 FLIPS = [
@@ -62,6 +68,13 @@ FLIPS = [
      "All of the three contractors have submitted a bid so far."),
     ("outcome", "The council threatened to cancel the contract with Norvik Shipping.",
      "The council cancelled the contract with Norvik Shipping."),
+    ("quantifier swapped", "Fishermen only want the old quay repaired, the union said.",
+     "Fishermen also want the old quay repaired, the union said."),
+    ("roles swapped, each clause right alone",  # verify judges the clauses apart when the whole fails
+     "The Harbour Trust is the owner of the Kelby Ferry Line, which runs the night boats, and is the landlord of "
+     "the market.",
+     "The Kelby Ferry Line is the owner of the Harbour Trust, which runs the night boats, and is the landlord of "
+     "the market."),
     ("wrong year", "Officials said the bridge would open in 2019 if construction starts this summer.",
      "Officials said the bridge would open in 2018 if construction starts this summer."),
 ]
@@ -74,6 +87,10 @@ FAITHFUL = [
      "Unemployment in the region fell to 6 percent in 2016."),
     ("hedge kept", "The port authority may raise its fees next year to pay for the repairs.",
      "To pay for the repairs, the port authority may raise its fees next year."),
+    ("names joined by 'and' swapped", "Porthaven and Kelby signed a ferry agreement in March.",
+     "Kelby and Porthaven signed a ferry agreement in March."),
+    ("reworded", "A second survey found that most residents want a cycle lane on the bridge.",
+     "Most residents want a cycle lane on the bridge, a second survey found."),
 ]
 
 

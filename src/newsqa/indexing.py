@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from tqdm.auto import tqdm
 
 from .chunking import Chunker
 from .embedding import Embedder
@@ -133,19 +135,63 @@ def plan(articles: Iterable[Article], writer: Writer, read_paths: set[str], repo
     return result
 
 
+# Articles are chunked, embedded and written this many characters of text at a time: all at once, the 50 MB
+# file's 69,000 chunks with their texts and vectors held about 400 MB (bench/memory.py); a window of this size
+# holds under 20 MB of them, and embeds as fast (the embedder batches within it).
+WINDOW_CHARS = 2_000_000
+
+
 def apply(plan_: Plan, writer: Writer, chunker: Chunker, embedder: Embedder, report: BuildReport,
           progress: bool = False, on_progress: Callable[[int, int], None] | None = None) -> None:
+    """Write the plan. Progress counts chunks; past the first window the total is an estimate (the chunks so far
+    per character of text, times all the text), exact once the last window is chunked."""
     writer.delete(plan_.delete)
-    chunked = [(item, chunk_article(chunker, item[0])) for item in plan_.write]
+    total_chars = sum(len(article.text) for article, _, _ in plan_.write) or 1
+    chars, embedded, rejected = 0, 0, 0
+    with tqdm(total=0, desc="Embedding", unit="chunk", disable=not progress) as bar:
+        for window in _windows(plan_.write):
+            chunked = [(item, chunk_article(chunker, item[0])) for item in window]
+            chars += sum(len(article.text) for article, _, _ in window)
+            count = sum(len(chunks) for _, chunks in chunked)
+            expected = round((embedded + count) * total_chars / chars)
+
+            def step(done: int, _: int, before: int = embedded, expected: int = expected) -> None:
+                bar.total, bar.n = expected, before + done
+                bar.refresh()
+                if on_progress:
+                    on_progress(before + done, expected)
+
+            rejected += _embed_and_write(chunked, plan_, writer, embedder, report, step)
+            embedded += count
+    report.chunks = embedded - rejected
+
+
+def _windows(items: list[tuple[Article, str, str]]) -> Iterator[list[tuple[Article, str, str]]]:
+    """Consecutive runs of `items` of about WINDOW_CHARS of text (a longer article alone)."""
+    window: list[tuple[Article, str, str]] = []
+    size = 0
+    for item in items:
+        if window and size + len(item[0].text) > WINDOW_CHARS:
+            yield window
+            window, size = [], 0
+        window.append(item)
+        size += len(item[0].text)
+    if window:
+        yield window
+
+
+def _embed_and_write(chunked: list[tuple[tuple[Article, str, str], list[Chunk]]], plan_: Plan, writer: Writer,
+                     embedder: Embedder, report: BuildReport, on_progress: Callable[[int, int], None]) -> int:
+    """Embed the chunks of some articles and write the articles; returns the chunks of articles the database
+    refused (each a Problem in the report; the others are written)."""
     texts: Sequence[str] = [c.text for _, chunks in chunked for c in chunks]
     started = time.perf_counter()
-    vectors = embedder.encode(texts, progress=progress, on_progress=on_progress)
-    report.embed_seconds = time.perf_counter() - started
-    embedded = len(texts)
+    vectors = embedder.encode(texts, on_progress=on_progress)
+    report.embed_seconds += time.perf_counter() - started
     del texts
     for _, chunks in chunked:
         for chunk in chunks:
-            chunk.text = ""  # embedded, and never stored (a chunk is offsets into its article): ~90 MB for 50 MB
+            chunk.text = ""  # embedded, and never stored (a chunk is offsets into its article)
     row, rejected = 0, 0
     for (article, digest, key), chunks in chunked:
         try:
@@ -155,7 +201,7 @@ def apply(plan_: Plan, writer: Writer, chunker: Chunker, embedder: Embedder, rep
             rejected += len(chunks)
             _uncount(article.id, plan_, report)
         row += len(chunks)
-    report.chunks = embedded - rejected
+    return rejected
 
 
 def chunk_article(chunker: Chunker, article: Article) -> list[Chunk]:

@@ -8,10 +8,12 @@ input: a file or record that cannot be used becomes a Problem and is skipped.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import errno
 import io
+import itertools
 import json
 import os
 import re
@@ -19,13 +21,14 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 import yaml
 from dateutil import parser as dateparser
 
 from .clean import clean_text
-from .normalize import decode, normalize_field, normalize_text, text_hash
+from .normalize import _PARAGRAPH_BREAK, BLOCK_CHARS, decode, normalize_field, normalize_text, text_hash
 from .types import Article, Problem
 
 FIELDS = ("id", "title", "source", "url", "published", "text")
@@ -42,6 +45,12 @@ FIELD_LIMITS = {"id": 200, "title": 300, "source": 200, "url": 2000, "published"
 # Front matter is a handful of key: value lines; past this it is not metadata.
 FRONT_MATTER_MAX = 64 * 1024
 DEFAULT_MAX_FILE_BYTES = 20_000_000  # IngestSettings.max_file_mb's default, for callers without settings
+# A text file larger than this is read a block at a time and stored as several articles (parts) of about
+# PART_CHARS, each cut at a paragraph break: held and written whole, a 50 MB file took 1.69 GB at the peak,
+# most of it while SQLite indexed the one 50 MB row for keyword search (bench/memory.py).
+LARGE_TEXT_BYTES = 2_000_000
+PART_CHARS = BLOCK_CHARS
+_READ_BYTES = 1 << 20  # bytes read at a time from a large file
 _SURROGATES = re.compile("[\ud800-\udfff]")  # lone halves (JSON "\\ud800"): SQLite and the tokenizer refuse them
 _LOOP = "a symlink loop (the link leads back to itself); fix or remove the link"
 _FILE_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device",
@@ -93,8 +102,10 @@ def load_paths(paths: Iterable[str | os.PathLike[str]], field_map: dict[str, str
         shown = display_path(path)
         before = (len(result.articles), len(result.problems))
         try:
-            # No name for the bytes here: a loader that has decoded them can let them go (a large file)
-            records = _LOADERS[_kind(path)](path, read_regular_file(path, max_file_bytes), field_map or {}, result)
+            if _kind(path) == "text" and os.stat(path).st_size > LARGE_TEXT_BYTES:
+                records = _load_large_text(path, max_file_bytes)
+            else:  # no name for the bytes here: a loader that has decoded them can let them go
+                records = _LOADERS[_kind(path)](path, read_regular_file(path, max_file_bytes), field_map or {}, result)
             for line, record in records:
                 origin = absolute if line is None else f"{absolute}:{line}"
                 notes: list[str] = []
@@ -121,14 +132,24 @@ def display_path(path: str | os.PathLike[str]) -> str:
 def read_regular_file(path: Path, limit: int) -> bytes:
     """The bytes of a regular file of at most `limit` bytes. Opened without blocking, so a FIFO
     cannot hang the build, and checked after opening, so a file swapped in meanwhile is caught too."""
-    _check_regular(os.stat(path), limit)
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    with open(fd, "rb") as file:
-        _check_regular(os.fstat(fd), limit)
+    with open_regular_file(path, limit) as file:
         data = file.read(limit + 1)  # a file that grew since fstat still stops at the limit
     if len(data) > limit:
         raise SkipFile(_too_large(len(data), limit))
     return data
+
+
+def open_regular_file(path: Path, limit: int) -> BinaryIO:
+    """A regular file of at most `limit` bytes, open for reading (see read_regular_file)."""
+    _check_regular(os.stat(path), limit)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    file = open(fd, "rb")  # noqa: SIM115 - the caller closes it
+    try:
+        _check_regular(os.fstat(fd), limit)
+    except BaseException:
+        file.close()
+        raise
+    return file
 
 
 def _check_regular(st: os.stat_result, limit: int) -> None:
@@ -338,6 +359,11 @@ _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)((?:(?!\1).){1,%d}?)(?<=\S)\1" %
 def _load_text(path: Path, data: bytes, field_map: dict[str, str], result: IngestResult) -> Records:
     raw = decode(data)
     del data  # the text alone is kept, and each step below replaces it: a 50 MB file held 9 copies at once
+    yield None, _text_record(path, raw)
+
+
+def _text_record(path: Path, raw: str) -> dict[str, object]:
+    """The record of a text or Markdown file's text: front matter, Markdown stripped, headline as title."""
     meta: dict[str, object] = {}
     match = _FRONT_MATTER.match(raw.lstrip("\ufeff"))
     if match:
@@ -359,8 +385,102 @@ def _load_text(path: Path, data: bytes, field_map: dict[str, str], result: Inges
     if not record["title"]:  # no headline line: the first sentence, shortened to read as a title on a card
         record["title"] = first_sentence(raw, _DERIVED_TITLE_MAX)
     record["text"] = raw
-    del raw
-    yield None, record
+    return record
+
+
+def _load_large_text(path: Path, limit: int) -> Records:
+    """A text file over LARGE_TEXT_BYTES, read a block at a time, as articles of about PART_CHARS each: the
+    first part has the file's front matter and headline, and every part has its metadata and its title with
+    "(part N)". A part's id is the file's id (front matter) with "-partN", else the hash of its text, so a
+    file read again gives the same ids: a re-run changes nothing."""
+    with open_regular_file(path, limit) as file:
+        encoding = _encoding(file, limit)
+        parts = _text_parts(file, encoding, limit)
+        first = _text_record(path, next(parts))
+        title, file_id = first["title"], first["id"]
+        number = 0
+        for text in itertools.chain([first.pop("text")], parts):
+            if number and not text.strip():
+                continue  # blank space at the end of the file
+            number += 1
+            record = {**first, "text": text if number == 1 or path.suffix.lower() == ".txt" else _strip_markdown(text)}
+            record["title"] = f"{title} (part {number})" if title else None
+            record["id"] = f"{file_id}-part{number}" if file_id not in (None, "") else None
+            yield None, record
+
+
+def _encoding(file: BinaryIO, limit: int) -> str:
+    """The encoding `normalize.decode` would choose for the whole file, read a block at a time (and checked to
+    decode to the end, so no part is given out of a file that turns out not to be text)."""
+    utf16 = file.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    if not utf16 and _decodes(file, "utf-8-sig", limit):
+        return "utf-8-sig"
+    encoding = "utf-16" if utf16 else "cp1252"
+    _decodes(file, encoding, limit, strict=True)
+    return encoding
+
+
+def _decodes(file: BinaryIO, encoding: str, limit: int, strict: bool = False) -> bool:
+    """Whether all of `file` decodes as `encoding` (strict: raise UnicodeDecodeError if not); binary data (a NUL
+    byte) is no text in any encoding but UTF-16."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    for block in _blocks(file, limit):
+        if encoding != "utf-16" and b"\x00" in block:
+            at = block.index(b"\x00")
+            raise UnicodeDecodeError(encoding, block, at, at + 1, "binary data (NUL byte)")
+        try:
+            decoder.decode(block)
+        except UnicodeDecodeError:
+            if strict:
+                raise
+            return False
+    decoder.decode(b"", final=True)
+    return True
+
+
+def _blocks(file: BinaryIO, limit: int) -> Iterator[bytes]:
+    """The file's bytes from the start, _READ_BYTES at a time; SkipFile once past `limit` (a file that grew)."""
+    file.seek(0)
+    read = 0
+    while block := file.read(_READ_BYTES):
+        read += len(block)
+        if read > limit:
+            raise SkipFile(_too_large(read, limit))
+        yield block
+
+
+def _text_parts(file: BinaryIO, encoding: str, limit: int) -> Iterator[str]:
+    """The file's text in pieces of about PART_CHARS, each ending at a paragraph break (see _part_end)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    rest = ""
+    for block in _blocks(file, limit):
+        parts, rest = _split_off(rest + decoder.decode(block))
+        yield from parts
+    parts, rest = _split_off(rest + decoder.decode(b"", final=True))
+    yield from parts
+    yield rest
+
+
+def _split_off(text: str) -> tuple[list[str], str]:
+    """The whole parts at the start of `text`, and the rest."""
+    parts = []
+    while cut := _part_end(text):
+        parts.append(text[:cut[0]])
+        text = text[cut[1]:]
+    return parts, text
+
+
+def _part_end(text: str) -> tuple[int, int] | None:
+    """Where a part of `text` ends and the next begins: at the first paragraph break past PART_CHARS; with none
+    in twice that, at the last line break, else space, before it (text without paragraphs stays bounded)."""
+    found = _PARAGRAPH_BREAK.search(text, PART_CHARS) if len(text) > PART_CHARS else None
+    if found:
+        return found.start(), found.end()
+    if len(text) < 2 * PART_CHARS:
+        return None
+    cut = text.rfind("\n", PART_CHARS, 2 * PART_CHARS)
+    cut = cut if cut > 0 else text.rfind(" ", PART_CHARS, 2 * PART_CHARS)
+    return (cut, cut + 1) if cut > 0 else (2 * PART_CHARS, 2 * PART_CHARS)
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
