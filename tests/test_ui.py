@@ -52,6 +52,11 @@ def qa(tmp_path_factory: pytest.TempPathFactory) -> NewsQA:
 
 @pytest.fixture(scope="module")
 def url(qa: NewsQA) -> Iterator[str]:
+    yield from served(qa)
+
+
+def served(qa: NewsQA) -> Iterator[str]:
+    """The chat over `qa` on a free port of 127.0.0.1, as `newsqa serve` launches it, until the generator closes."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

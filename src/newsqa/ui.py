@@ -39,12 +39,15 @@ import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .answer.chat import public_name  # noqa: E402
+from .answer.compose import also_reported, human_date  # noqa: E402
 from .indexing import BuildReport  # noqa: E402
 from .ingest import SUPPORTED, load_paths  # noqa: E402
 from .qa import NewsQA  # noqa: E402
 from .question import MAX_QUESTION_CHARS, message_text  # noqa: E402
+from .reporting import _BEFORE_OUTCOME as BEFORE_OUTCOME  # noqa: E402
+from .reporting import said_differently, said_later  # noqa: E402
 from .store import StoreError  # noqa: E402
-from .types import Answer, Article, Citation, Hit, Problem  # noqa: E402
+from .types import Answer, Article, Citation, Conflict, Hit, Problem  # noqa: E402
 
 # Each asked of the demo index answers without abstaining and cites (tests/test_ui.py asks them all).
 EXAMPLES = [
@@ -63,7 +66,7 @@ MAX_SOURCES = 200
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 CITE = re.compile(r"\[(\d+)\]")
 SHOW_LINK = re.compile(r"<a class=['\"]nq-show['\"][^>]*>[^<]*</a>")
-MARKUP = re.compile(r"<[^>]*>")  # only the links answer_message adds: every other < in a message is escaped
+MARKUP = re.compile(r"<[^>]*>")  # only the tags answer_message adds: every other < in a message is escaped
 # Each uploading session holds a copy of the index (37 MB for the demo index) until it expires.
 MAX_SESSION_COPIES = 50
 ASK_CONCURRENCY = 4  # answers computed at once (2 cores; see bench/load.py)
@@ -103,6 +106,16 @@ a.nq-show {font-size: 0.85em;}
 #nq-coverage table {font-size: 0.85em; width: auto;}
 #nq-coverage th, #nq-coverage td {padding: 2px 8px;}
 #nq-chat .message-wrap {padding-top: 12px;}
+.nq-flag {display: inline-block; font-weight: 700; font-size: 0.9em; border-radius: 4px; padding: 0 6px;}
+.nq-disagree {background: #ffe1dc; color: #8a1c0c;}
+.nq-update {background: #dcecff; color: #0b3f7a;}
+.nq-when {font-weight: 700;}
+.nq-report {border-radius: 8px; padding: 8px 12px; margin-bottom: 10px; font-size: 0.95em;}
+.nq-report.nq-disagree, .nq-report.nq-update {background: none; color: inherit;}
+.nq-report.nq-disagree {border: 1px solid #d9826f;}
+.nq-report.nq-update {border: 1px solid #7fa9d9;}
+.nq-report ul {margin: 4px 0 0; padding-left: 18px;}
+.nq-card .nq-also {font-size: 0.9em; margin-bottom: 6px;}
 """
 # Links in answers ([n], "Sources", the closest articles) open their answer's sources and bring the card into
 # view, in the page: no round trip. The chat's copy button copies a message's content, which is HTML here
@@ -166,12 +179,13 @@ CARD_TITLE_MAX = 100
 
 
 def citations_html(answer: Answer | None, number: int = 1) -> str:
-    """The sources of answer `number`: cards with the title (linked), outlet, date and the quotes highlighted
-    in context; for an abstention, why, and the closest articles. Card n's id is nq-a<number>-c<n>."""
+    """The sources of answer `number`: where reports disagree or were updated, then cards with the title (linked),
+    outlet, date, other outlets that carried the same text, and the quotes highlighted in context; for an
+    abstention without quotes, why, and the closest articles. Card n's id is nq-a<number>-c<n>."""
     if answer is None:
         return EMPTY_SOURCES
     notice = _notice_html(answer)
-    if answer.abstained:
+    if answer.abstained and not answer.citations:
         cards = [_card(number, i, hit.title or hit.article_id, hit.url, hit.source, hit.published,
                        [html.escape(_snippet(hit.text))]) for i, hit in enumerate(_closest(answer), 1)]
         return (f"{notice}<div class='nq-abstained'><b>No supporting sentences.</b> "
@@ -179,22 +193,65 @@ def citations_html(answer: Answer | None, number: int = 1) -> str:
     by_article: dict[int, list[Citation]] = {}
     for c in answer.citations:
         by_article.setdefault(c.number, []).append(c)
-    return notice + "".join(_card(number, n, quotes[0].title or quotes[0].article_id, quotes[0].url,
-                                  quotes[0].source, quotes[0].published, _passages(quotes))
-                            for n, quotes in by_article.items())
+    reports = "".join(_report_html(c, number, disagree=True) for c in answer.conflicts) + \
+        "".join(_report_html(u, number, disagree=False) for u in answer.updates)
+    return notice + reports + "".join(_card(number, n, quotes[0].title or quotes[0].article_id, quotes[0].url,
+                                            quotes[0].source, quotes[0].published, _passages(quotes),
+                                            quotes[0].also_reported_by)
+                                      for n, quotes in by_article.items())
 
 
-def _card(answer: int, number: int, title: str, url: str, source: str, published: str, passages: list[str]) -> str:
-    """One source card; `passages` are HTML already escaped. Says which answer it belongs to."""
+def _card(answer: int, number: int, title: str, url: str, source: str, published: str, passages: list[str],
+          also: list[dict[str, str]] | None = None) -> str:
+    """One source card; `passages` are HTML already escaped; `also`, the outlets that carried the same text.
+    Says which answer it belongs to."""
     full = html.escape(title, quote=True)
     title = html.escape(title if len(title) <= CARD_TITLE_MAX else title[:CARD_TITLE_MAX].rsplit(" ", 1)[0] + "…")
-    url = safe_url(url)
-    link = (f"<a href='{html.escape(url, quote=True)}' target='_blank' rel='noopener noreferrer nofollow' "
-            f"title='{full}'>{title}</a>") if url else f"<span title='{full}'>{title}</span>"
     meta = " · ".join(html.escape(x) for x in (source or "outlet unknown", published) if x)
     body = "".join(f"<blockquote>{passage}</blockquote>" for passage in passages)
     return (f"<div class='nq-card' id='nq-a{answer}-c{number}'><span class='nq-of'>answer {answer}</span>"
-            f"<div><span class='nq-num'>[{number}]</span>{link}</div><div class='nq-meta'>{meta}</div>{body}</div>")
+            f"<div><span class='nq-num'>[{number}]</span>{_link(url, title, full)}</div>"
+            f"<div class='nq-meta'>{meta}</div>{_also_html(also)}{body}</div>")
+
+
+def _link(url: str, text: str, hover: str = "") -> str:
+    """`text` (escaped HTML) linked to `url` when it is http(s), else plain; `hover` (escaped) shows on hover."""
+    url = safe_url(url)
+    tip = f" title='{hover}'" if hover else ""
+    return (f"<a href='{html.escape(url, quote=True)}' target='_blank' rel='noopener noreferrer nofollow'{tip}>"
+            f"{text}</a>") if url else f"<span{tip}>{text}</span>"
+
+
+def _also_html(also: list[dict[str, str]] | None) -> str:
+    """"Also reported by" the outlets of a wire copy's other articles, each linked to its article and dated."""
+    if not also:
+        return ""
+    outlets = ", ".join(_link(o.get("url", ""), html.escape(o.get("source") or "another article")) +
+                        (f" ({html.escape(o['published'])})" if o.get("published") else "") for o in also)
+    return f"<div class='nq-also'>Also reported by {outlets}</div>"
+
+
+def _report_html(c: Conflict, answer: int, disagree: bool) -> str:
+    """A disagreement (same-day reports) or an update (a later report), both sides with outlet, date and quote."""
+    sides = "".join(f"<li>{html.escape(_side(f.source, f.published, f.figure))}: “{html.escape(f.quote)}” "
+                    f"<a class='nq-cite' href='#nq-a{answer}-c{f.number}'>[{f.number}]</a></li>"
+                    for f in (c.first, c.second))
+    kind = "nq-disagree" if disagree else "nq-update"
+    return f"<div class='nq-report {kind}'>{_flag(c, disagree)}<ul>{sides}</ul></div>"
+
+
+def _flag(c: Conflict, disagree: bool) -> str:
+    """The visible label of a disagreement or an update, and what the figures count."""
+    if disagree:
+        return f"<b class='nq-flag nq-disagree'>Sources disagree</b> on the number {_escape_text(c.about)}"
+    return (f"<b class='nq-flag nq-update'>Updated {_escape_text(human_date(c.second.published))}</b>: "
+            f"a later report gave a new number {_escape_text(c.about)}")
+
+
+def _side(source: str, published: str, figure: str) -> str:
+    """"valleypost.com, 5 March 2019, gave at least 12": plain text, for the caller to escape. A figure opens
+    its sentence as written ("At least 12", "Nine"): here it is mid-sentence."""
+    return f"{source or 'an article'}, {human_date(published) or 'undated'}, gave {figure[:1].lower()}{figure[1:]}"
 
 
 def _closest(answer: Answer) -> list[Hit]:
@@ -224,9 +281,9 @@ def sources_panel(sections: list[tuple[str, str]]) -> str:
 
 def answer_message(answer: Answer, number: int) -> str:
     """The answer as the chat shows it: escaped text whose [n] link to card n of answer `number` (the closest
-    articles of an abstention, to theirs), then a link to all its sources."""
+    articles of an abstention without quotes, to theirs), then a link to all its sources."""
     text = chat_text(answer)
-    if answer.abstained:
+    if answer.abstained and not answer.citations:
         for i, hit in enumerate(_closest(answer), 1):
             quoted = f"\"{_escape_text(hit.title)}\""
             text = text.replace(quoted, f"\"<a class='nq-cite' href='#nq-a{number}-c{i}'>{quoted[1:-1]}</a>\"", 1)
@@ -276,9 +333,37 @@ def _passages(quotes: list[Citation]) -> list[str]:
 
 
 def chat_text(answer: Answer) -> str:
-    text = _escape_text(answer.text)
+    """The answer's text, escaped: a timeline as a dated list, then each disagreement and update flagged, then
+    the notice."""
+    text = _timeline_text(answer) if answer.timeline else _escape_text(_without_reports(answer))
     text = f"⚠️ {text}" if answer.abstained else text
+    reports = [*(_chat_report(c, True) for c in answer.conflicts), *(_chat_report(u, False) for u in answer.updates)]
+    text = "\n\n".join([text, *reports])
     return f"{text}\n\n({_escape_text(answer.notice)})" if answer.notice else text
+
+
+def _without_reports(answer: Answer) -> str:
+    """The answer's text less the sentences saying reports differ or were updated: the chat flags those itself."""
+    text = answer.text
+    for sentence in [*map(said_differently, answer.conflicts), *map(said_later, answer.updates)]:
+        text = text.replace(f" {sentence}", "", 1)
+    return text
+
+
+def _timeline_text(answer: Answer) -> str:
+    """One line per report, oldest first: its date, outlet, quote and [n] (and who else carried it)."""
+    lines = [f"• <span class='nq-when'>{_escape_text(human_date(c.published) or 'Undated')}</span> · "
+             f"{_escape_text(c.source or 'outlet unknown')}: {_escape_text(c.quote)} [{c.number}]"
+             f"{_escape_text(also_reported(c))}" for c in answer.timeline]
+    head = BEFORE_OUTCOME if answer.text.startswith(BEFORE_OUTCOME) else "How it developed, oldest report first:"
+    return "\n".join([head, *lines])
+
+
+def _chat_report(c: Conflict, disagree: bool) -> str:
+    """A disagreement or an update in the chat: its label, then both sides with outlet, date, figure and [n] (the
+    quotes are in the answer above it, and on the sources panel)."""
+    sides = [f"• {_escape_text(_side(f.source, f.published, f.figure))} [{f.number}]" for f in (c.first, c.second)]
+    return "\n".join([_flag(c, disagree) + ":", *sides])
 
 
 def _escape_text(text: str) -> str:
