@@ -19,18 +19,21 @@ from __future__ import annotations
 import atexit
 import hmac
 import html
+import ipaddress
 import logging
 import os
 import queue
 import re
 import shutil
+import socket
 import stat
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -41,13 +44,15 @@ import pandas as pd  # noqa: E402
 from .answer.chat import public_name  # noqa: E402
 from .answer.compose import also_reported, human_date  # noqa: E402
 from .indexing import BuildReport  # noqa: E402
-from .ingest import SUPPORTED, load_paths  # noqa: E402
+from .fetch import is_url  # noqa: E402
+from .ingest import SUPPORTED, IngestResult, load_paths  # noqa: E402
 from .qa import NewsQA  # noqa: E402
 from .question import MAX_QUESTION_CHARS, message_text  # noqa: E402
 from .reporting import _BEFORE_OUTCOME as BEFORE_OUTCOME  # noqa: E402
 from .reporting import said_differently, said_later  # noqa: E402
 from .store import StoreError  # noqa: E402
 from .types import Answer, Article, Citation, Conflict, Hit, Problem  # noqa: E402
+from .web import WebResult, load_urls  # noqa: E402
 
 # Each asked of the demo index answers without abstaining and cites (tests/test_ui.py asks them all).
 EXAMPLES = [
@@ -58,6 +63,10 @@ EXAMPLES = [
 ]
 MAX_FILES = 20
 MAX_FILE_MB = 10
+# Pasted web addresses at a time: each may be a feed whose every entry is fetched and embedded, and adding
+# holds the one upload slot every visitor shares (concurrency_limit=1).
+MAX_URLS = 5
+MAX_URL_CHARS = 2_000
 # Inputs a browser sends, bounded for clients that send anything: a long chat in the page holds
 # about 2 x 100 messages of under 2,000 characters each; the date pickers send YYYY-MM-DD.
 MAX_HISTORY_MESSAGES = 400
@@ -75,6 +84,9 @@ WELCOME_OUTLETS = 4
 BUTTON_MIN_WIDTH = 100  # px: Ask and Clear side by side on a 390 px phone (Gradio's 160 stacked them)  # outlets named in the welcome message
 TICK_S = 1.0  # how often "Writing the answer… N s" counts up while a model has not begun
 ALLOW_WRITES_VARIABLE = "NEWSQA_ALLOW_WRITES"
+# The server fetches what a visitor pastes: addresses on its own machine or network (127.0.0.1, 10.x,
+# 169.254.169.254) are refused unless the operator serves a private site on purpose (and the tests' site).
+FETCH_PRIVATE_VARIABLE = "NEWSQA_FETCH_PRIVATE"
 TOKEN_VARIABLE = "NEWSQA_OPERATOR_TOKEN"
 MIN_TOKEN_CHARS = 16  # a token a visitor could guess in the time a server runs is no token
 _ID_BATCH = 500  # ids per SQL query (under SQLite's limit on parameters)
@@ -441,13 +453,15 @@ class UploadRefused(Exception):
 class ChatApp:
     """Handlers bound to one shared `NewsQA`; each session that uploads holds its own overlay copy of it."""
 
-    def __init__(self, qa: NewsQA, allow_writes: bool = False, operator_token: str = "") -> None:
+    def __init__(self, qa: NewsQA, allow_writes: bool = False, operator_token: str = "",
+                 fetch_private: bool = False) -> None:
         if allow_writes and len(operator_token) < MIN_TOKEN_CHARS:
             raise ValueError(f"writing to the shared index from the chat needs an operator token of at least "
                              f"{MIN_TOKEN_CHARS} characters in {TOKEN_VARIABLE}; make one with "
                              "python -c 'import secrets; print(secrets.token_urlsafe())'")
         self.qa = qa
         self.allow_writes = allow_writes
+        self.fetch_private = fetch_private  # whether a pasted address may be on this machine or its network
         self._token = operator_token.encode("utf-8", "surrogateescape")  # as os.environ decoded it
         self._copies: set[Path] = set()  # the sessions' overlay copies on disk
         self._copies_lock = threading.Lock()
@@ -555,16 +569,39 @@ class ChatApp:
         """With writes allowed: files into the shared index when `token` is the operator's, else as `upload`."""
         return self._upload(files, overlay, token, progress)
 
+    def add_urls(self, text: str | None, overlay: NewsQA | None,
+                 progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """Pasted feed or article addresses into this session's overlay (see `_add`)."""
+        return self._add(lambda: _pasted_urls(text, self.fetch_private), self._fetched, overlay, None, progress)
+
+    def operator_add_urls(self, text: str | None, overlay: NewsQA | None, token: str | None,
+                          progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """With writes allowed: pasted addresses into the shared index when `token` is the operator's."""
+        return self._add(lambda: _pasted_urls(text, self.fetch_private), self._fetched, overlay, token, progress)
+
     def _upload(self, files: object, overlay: NewsQA | None, token: object, progress: gr.Progress) -> tuple[Any, ...]:
-        """Files into this session's overlay, or with the operator token (writes allowed) into the shared index.
+        """Files into this session's overlay, or with the operator token into the shared index (see `_add`)."""
+        return self._add(lambda: _upload_paths(files), self._read_files, overlay, token, progress)
+
+    def _read_files(self, paths: list[str], progress: gr.Progress) -> IngestResult:
+        progress(0, desc="Reading files")
+        return load_paths(paths)
+
+    def _fetched(self, urls: list[str], progress: gr.Progress) -> WebResult:
+        progress(0, desc=f"Fetching {len(urls)} address{'es' if len(urls) > 1 else ''}")
+        return load_urls(urls, self.qa.settings.fetch)
+
+    def _add(self, given: Callable[[], list[str]], read: Callable[[list[str], gr.Progress], IngestResult | WebResult],
+             overlay: NewsQA | None, token: object, progress: gr.Progress) -> tuple[Any, ...]:
+        """What `given` names (files or addresses, checked; UploadRefused says what is wrong), read by `read`,
+        into this session's overlay, or with the operator token (writes allowed) into the shared index.
         No record replaces an article of the shared index: one with the id of such an article is skipped.
-        Returns the upload report, the session's overlay, and what shows the coverage (see `coverage`)."""
+        Returns the report, the session's overlay, and what shows the coverage (see `coverage`)."""
         unchanged = (gr.skip(),) * 4
         try:
-            paths = _upload_paths(files)
+            items = given()
             shared = self._writes_shared(token)
-            progress(0, desc="Reading files")
-            articles, problems = self._fresh_articles(paths)
+            articles, problems = self._fresh_articles(read(items, progress))
             if shared:
                 qa = self.qa
             elif articles:
@@ -596,10 +633,9 @@ class ChatApp:
                                 "for this session only.")
         return True
 
-    def _fresh_articles(self, paths: list[str]) -> tuple[list[Article], list[Problem]]:
-        """The uploaded articles, less those whose id the shared index holds (an upload never replaces one);
+    def _fresh_articles(self, ingested: IngestResult | WebResult) -> tuple[list[Article], list[Problem]]:
+        """The articles read, less those whose id the shared index holds (an upload never replaces one);
         and what was skipped, why."""
-        ingested = load_paths(paths)
         taken = _existing_ids(self.qa, [a.id for a in ingested.articles])
         refused = [Problem(a.origin or a.id, f"id {a.id!r} already exists in the index; an upload never replaces "
                                              "an article") for a in ingested.articles if a.id in taken]
@@ -705,6 +741,35 @@ def _upload_paths(files: object) -> list[str]:
     return files
 
 
+def _pasted_urls(text: object, fetch_private: bool = False) -> list[str]:
+    """The web addresses pasted (one or more, separated by spaces or lines), or UploadRefused saying what is
+    wrong. Unless `fetch_private`, an address whose host is this machine or a private network is refused."""
+    if not isinstance(text, str) or not text.strip():
+        raise UploadRefused("No address: paste a feed's or an article's address, starting with https://.")
+    urls = list(dict.fromkeys(text.split()))
+    if len(urls) > MAX_URLS:
+        raise UploadRefused(f"Too many addresses: {len(urls)}; paste at most {MAX_URLS} at a time.")
+    for url in urls:
+        shown = url if len(url) <= 80 else url[:80] + "…"
+        if len(url) > MAX_URL_CHARS or not is_url(url) or not urlsplit(url).hostname:
+            raise UploadRefused(f"Not a web address, nothing was added: {shown} (paste one starting with "
+                                "http:// or https://).")
+        if not fetch_private and not _public(urlsplit(url).hostname or ""):
+            raise UploadRefused(f"Not fetched, nothing was added: {shown} is on this server's own machine or a "
+                                "private network; paste a public address.")
+    return urls
+
+
+def _public(host: str) -> bool:
+    """Whether every address `host` resolves to is a public one. A name that does not resolve counts as
+    public: fetching it fails, and the report says so as for any other failure."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return True
+    return all(ipaddress.ip_address(info[4][0].split("%", 1)[0]).is_global for info in infos)
+
+
 def _existing_ids(qa: NewsQA, ids: list[str]) -> set[str]:
     """Which of `ids` the index holds."""
     found: set[str] = set()
@@ -717,12 +782,21 @@ def _existing_ids(qa: NewsQA, ids: list[str]) -> set[str]:
 
 def writes_allowed(value: str | None) -> bool:
     """NEWSQA_ALLOW_WRITES: 1, true, yes or on allow the chat to write the shared index (with the token)."""
+    return _switch(value, ALLOW_WRITES_VARIABLE, "allow writes to the shared index")
+
+
+def private_fetches_allowed(value: str | None) -> bool:
+    """NEWSQA_FETCH_PRIVATE: 1, true, yes or on let visitors' pasted addresses be on this machine or its network."""
+    return _switch(value, FETCH_PRIVATE_VARIABLE, "fetch addresses on this machine or its private network")
+
+
+def _switch(value: str | None, variable: str, meaning: str) -> bool:
     setting = (value or "").strip().lower()
     if setting in ("", "0", "false", "no", "off"):
         return False
     if setting in ("1", "true", "yes", "on"):
         return True
-    raise ValueError(f"{ALLOW_WRITES_VARIABLE}={value!r}: use 1 to allow writes to the shared index, or 0")
+    raise ValueError(f"{variable}={value!r}: use 1 to {meaning}, or 0")
 
 
 def _ticking(events: Iterator[Any], seconds: float) -> Iterator[Any]:
@@ -759,7 +833,9 @@ def _ticking(events: Iterator[Any], seconds: float) -> Iterator[Any]:
 
 
 def _display(problem: str) -> str:
-    """Gradio's temporary upload folders are noise in a message: keep the file name."""
+    """Gradio's temporary upload folders are noise in a message: keep the file name. An address is kept whole."""
+    if is_url(problem):
+        return problem
     return Path(problem.split(":", 1)[0]).name + (":" + problem.split(":", 1)[1] if ":" in problem else "")
 
 
@@ -804,9 +880,11 @@ def welcome(qa: NewsQA) -> str:
             "articles don't say, the answer says so and names the closest ones. Try one:")
 
 
-def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "") -> gr.Blocks:
-    """The chat. With `allow_writes`, an upload that comes with `operator_token` goes into the shared index."""
-    app = ChatApp(qa, allow_writes, operator_token)
+def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "",
+               fetch_private: bool = False) -> gr.Blocks:
+    """The chat. With `allow_writes`, an upload that comes with `operator_token` goes into the shared index.
+    With `fetch_private`, a pasted address may be on this machine or its private network."""
+    app = ChatApp(qa, allow_writes, operator_token, fetch_private)
     atexit.register(app.drop_all)
     oldest, newest = app.bounds()
     with gr.Blocks(title="newsqa: ask the news") as demo:
@@ -845,12 +923,17 @@ def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "")
                                        label="Articles per week", show_label=True)
                 with gr.Accordion("Add articles", open=False):
                     gr.Markdown(f"{UPLOAD_NOTE_WRITES if allow_writes else UPLOAD_NOTE} Files: "
-                                f"{', '.join(SUPPORTED)}; up to {MAX_FILES} at a time, {MAX_FILE_MB} MB each.",
+                                f"{', '.join(SUPPORTED)}; up to {MAX_FILES} at a time, {MAX_FILE_MB} MB each. "
+                                f"Or paste up to {MAX_URLS} RSS/Atom feed or article addresses.",
                                 elem_id="nq-upload-note")
                     token = [gr.Textbox(label="Operator token", type="password", elem_id="nq-token",
                                         placeholder="empty: for this session only")] if allow_writes else []
                     files = gr.File(file_count="multiple", file_types=list(SUPPORTED), elem_id="nq-upload",
                                     label="Articles")
+                    with gr.Row(equal_height=True):
+                        pasted = gr.Textbox(label="Or a feed's or article's address", max_lines=1, scale=4,
+                                            placeholder="https://example.com/rss.xml", elem_id="nq-url")
+                        fetch = gr.Button("Add", elem_id="nq-add-url", scale=1, min_width=BUTTON_MIN_WIDTH)
                     upload_status = gr.Textbox(label="Upload report", interactive=False, lines=4,
                                                elem_id="nq-upload-status")
         api_question = gr.Textbox(visible=False)
@@ -872,9 +955,13 @@ def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "")
         for changed in (date_from.change, date_to.change, sources.change):
             changed(app.chip, [date_from, date_to, sources], chip, api_visibility="private", show_progress="hidden")
         chip.click(app.unfilter, None, [date_from, date_to, sources, chip], api_visibility="private")
+        adding = {"show_progress_on": [upload_status], "api_visibility": "private", "concurrency_id": "upload",
+                  "concurrency_limit": 1}
         files.upload(app.operator_upload if allow_writes else app.upload, [files, overlay, *token],
-                     [upload_status, overlay, *shown], show_progress_on=[upload_status],
-                     api_visibility="private", concurrency_id="upload", concurrency_limit=1)
+                     [upload_status, overlay, *shown], **adding)
+        for trigger in (pasted.submit, fetch.click):
+            trigger(app.operator_add_urls if allow_writes else app.add_urls, [pasted, overlay, *token],
+                    [upload_status, overlay, *shown], **adding)
         api_question.submit(app.api_ask, api_question, api_answer, api_name="ask",
                             concurrency_id="ask", concurrency_limit=ASK_CONCURRENCY)
     demo.queue(default_concurrency_limit=ASK_CONCURRENCY, max_size=QUEUE_SIZE)
@@ -896,8 +983,9 @@ def launch(index_dir: str | os.PathLike[str], answerer: str | None = None, answe
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         allow_writes = allow_writes or writes_allowed(os.environ.get(ALLOW_WRITES_VARIABLE))
+        fetch_private = private_fetches_allowed(os.environ.get(FETCH_PRIVATE_VARIABLE))
         qa = NewsQA.open(index_dir, answerer=answerer, answer_model=answer_model)
-        demo = create_app(qa, allow_writes, os.environ.get(TOKEN_VARIABLE, ""))
+        demo = create_app(qa, allow_writes, os.environ.get(TOKEN_VARIABLE, ""), fetch_private)
     except (StoreError, ValueError) as exc:
         raise SystemExit(f"newsqa: {exc}") from None
     qa.embedder  # noqa: B018 - load the model before the first visitor, not during their question
