@@ -14,7 +14,9 @@ import pytest
 from test_ui import SHOTS, WAIT_MS, ask, browser, page, served, snapshot, wait_for_bot
 
 from newsqa import NewsQA
-from newsqa.ui import MAX_URLS, MIN_TOKEN_CHARS, ChatApp
+from newsqa.ingest import make_article
+from newsqa.ui import MAX_URLS, MIN_TOKEN_CHARS, ChatApp, from_public_hosts
+from newsqa.web import WebResult
 
 from conftest import ROOT
 
@@ -109,6 +111,22 @@ def test_by_default_the_server_fetches_nothing_on_its_own_machine(shared: NewsQA
     report, overlay, *_ = ChatApp(shared).add_urls(site.url("/rss.xml"), None)
     assert report.endswith("is on this server's own machine or a private network; paste a public address.")
     assert overlay is None and len(site.log) == asked  # not one request reached the site
+
+
+def test_an_article_fetched_from_a_private_host_through_a_public_feed_is_not_added() -> None:
+    """A feed's entry linking to, or a page redirected to, a private address: its text never reaches the index.
+    (.invalid names never resolve: taken as public, their fetch fails on its own.)"""
+    def article(origin: str, landed: str) -> object:
+        return make_article({"id": landed, "url": landed, "title": "T", "text": "Some text here."}, origin=origin)
+
+    fetched = WebResult(articles=[article("https://news.invalid/a", "https://news.invalid/a"),
+                                  article("http://169.254.169.254/latest/meta-data/", "http://169.254.169.254/x"),
+                                  article("https://news.invalid/b", "http://127.0.0.1:8080/admin")])
+    kept = from_public_hosts(fetched)
+    assert [a.id for a in kept.articles] == ["https://news.invalid/a"]
+    assert [str(p) for p in kept.problems] == [
+        "http://169.254.169.254/latest/meta-data/: on this server's own machine or a private network; not added",
+        "https://news.invalid/b: on this server's own machine or a private network; not added"]
 
 
 def test_a_pasted_address_writes_the_shared_index_only_with_the_operator_token(shared: NewsQA, site: Site) -> None:

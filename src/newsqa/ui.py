@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -589,7 +590,8 @@ class ChatApp:
 
     def _fetched(self, urls: list[str], progress: gr.Progress) -> WebResult:
         progress(0, desc=f"Fetching {len(urls)} address{'es' if len(urls) > 1 else ''}")
-        return load_urls(urls, self.qa.settings.fetch)
+        fetched = load_urls(urls, self.qa.settings.fetch)
+        return fetched if self.fetch_private else from_public_hosts(fetched)
 
     def _add(self, given: Callable[[], list[str]], read: Callable[[list[str], gr.Progress], IngestResult | WebResult],
              overlay: NewsQA | None, token: object, progress: gr.Progress) -> tuple[Any, ...]:
@@ -768,6 +770,22 @@ def _public(host: str) -> bool:
     except (socket.gaierror, UnicodeError):
         return True
     return all(ipaddress.ip_address(info[4][0].split("%", 1)[0]).is_global for info in infos)
+
+
+def from_public_hosts(fetched: WebResult) -> WebResult:
+    """`fetched` less the articles that came from a private host: a public feed's entry may link to one, and
+    a public page may redirect to one (the article's id is where it ended up). Such a page was fetched, but
+    its text is not added where the visitor could ask for it."""
+    public: dict[str, bool] = {}
+    kept, refused = [], []
+    for article in fetched.articles:
+        hosts = {urlsplit(u).hostname or "" for u in (article.origin, article.id, article.url) if is_url(u)} - {""}
+        if all(public.setdefault(host, _public(host)) for host in hosts):
+            kept.append(article)
+        else:
+            refused.append(Problem(article.origin or article.id, "on this server's own machine or a private "
+                                                                 "network; not added"))
+    return replace(fetched, articles=kept, problems=[*fetched.problems, *refused])
 
 
 def _existing_ids(qa: NewsQA, ids: list[str]) -> set[str]:
