@@ -5,13 +5,15 @@ and refused with a reason when the address is not one the server should fetch.""
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
-from test_ui import SHOTS, WAIT_MS, ask, browser, page, served, snapshot, wait_for_bot
+from test_ui import SHOTS, WAIT_MS, _open, ask, browser, served, snapshot, wait_for_bot
 
 from newsqa import NewsQA
 from newsqa.ingest import make_article
@@ -20,10 +22,21 @@ from newsqa.web import WebResult
 
 from conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "bench"))
-from local_site import Route, Site, article_page, rss_feed  # noqa: E402
 
-FIXTURES = (browser, page)  # test_ui's Chromium and a fresh page over this module's `url`
+def _bench_module(name: str) -> ModuleType:
+    """bench/<name>.py, loaded without putting bench/ on sys.path (its common.py, window.py... would shadow
+    other modules of those names for every test collected after this one)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclasses look their module up while being made
+    spec.loader.exec_module(module)
+    return module
+
+
+local_site = _bench_module("local_site")
+Route, Site, article_page, rss_feed = local_site.Route, local_site.Site, local_site.article_page, local_site.rss_feed
+
+FIXTURES = (browser,)  # test_ui's Chromium
 DAY = dt.date(2019, 5, 6)
 BRIDGE = ("Harbour bridge reopens after repairs", [
     "The Kessig harbour bridge reopened to traffic on Monday after eight months of repairs to its steel cables.",
@@ -154,7 +167,20 @@ def url(small_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     yield from served(qa, fetch_private=True)
 
 
-def test_a_feed_pasted_in_the_page_is_reported_and_then_answered_from(page, site: Site) -> None:
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
+                         ids=["desktop", "phone"])
+def test_a_feed_pasted_in_the_page_is_reported_and_then_answered_from(browser, url: str, site: Site,
+                                                                      viewport: dict[str, int]) -> None:
+    context, page, errors, outside = _open(browser, url, viewport)
+    try:
+        paste_and_ask(page, site, viewport["width"])
+    finally:
+        context.close()
+    assert not errors, errors
+    assert outside == [], outside
+
+
+def paste_and_ask(page, site: Site, width: int) -> None:
     page.get_by_text("Add articles", exact=True).click()
     page.locator("#nq-url input").fill(site.url("/rss.xml"))
     page.locator("#nq-add-url").click()
@@ -163,6 +189,6 @@ def test_a_feed_pasted_in_the_page_is_reported_and_then_answered_from(page, site
     report = page.locator("#nq-upload-status textarea").input_value()
     assert report.startswith("Added 2,") and f'Added "{BRIDGE[0]}"' in report
     page.locator("#nq-upload-status").scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / "add-url-desktop.png"))
+    page.screenshot(path=str(SHOTS / f"add-url-{width}.png"))
     ask(page, "How many cables did engineers replace on the Kessig harbour bridge?")
     assert "48 cables" in wait_for_bot(page, "48 cables")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from test_ui import IMG, SCRIPT, SHOTS, WAIT_MS, _open, ask, browser, last_bot, served
+from test_ui import IMG, SCRIPT, SHOTS, WAIT_MS, _open, ask, browser, copied_last_bot, last_bot, served
 
 from newsqa import NewsQA
 from newsqa.types import Answer, Conflict
@@ -135,6 +135,9 @@ def test_the_chat_shows_a_timeline_a_disagreement_the_window_and_a_wire_copy(bro
                                                             "• 9 February 2019"]
         assert page.locator("#nq-chat [data-testid=bot] .nq-when").count() == 3  # the dates stand out
         page.screenshot(path=str(SHOTS / f"timeline-{viewport['width']}.png"))
+        copied = copied_last_bot(page)  # the copy button keeps the list's lines, as text
+        assert "\n• 1 February 2019 · valleypost.com: The Kessel river burst its banks" in copied
+        assert "<" not in copied and "Sources of answer" not in copied
         ask(page, TRUCK)
         page.locator("#nq-a2 .nq-card").first.wait_for(state="attached")
         flag = page.locator("#nq-chat [data-testid=bot] .nq-flag.nq-disagree").last

@@ -948,10 +948,10 @@ def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "",
                                         placeholder="empty: for this session only")] if allow_writes else []
                     files = gr.File(file_count="multiple", file_types=list(SUPPORTED), elem_id="nq-upload",
                                     label="Articles")
-                    with gr.Row(equal_height=True):
-                        pasted = gr.Textbox(label="Or a feed's or article's address", max_lines=1, scale=4,
-                                            placeholder="https://example.com/rss.xml", elem_id="nq-url")
-                        fetch = gr.Button("Add", elem_id="nq-add-url", scale=1, min_width=BUTTON_MIN_WIDTH)
+                    # One under the other: side by side, a 390 px phone squeezed the address to 150 px.
+                    pasted = gr.Textbox(label="Or a feed's or article's address", max_lines=1,
+                                        placeholder="https://example.com/rss.xml", elem_id="nq-url")
+                    fetch = gr.Button("Fetch and add", elem_id="nq-add-url", size="md")
                     upload_status = gr.Textbox(label="Upload report", interactive=False, lines=4,
                                                elem_id="nq-upload-status")
         api_question = gr.Textbox(visible=False)
