@@ -3,7 +3,8 @@
 GRADIO_SERVER_NAME and GRADIO_SERVER_PORT choose the address; NEWSQA_INDEX another index;
 NEWSQA_ANSWERER a generative answerer (e.g. openai:http://localhost:11434/v1) and
 NEWSQA_ANSWER_MODEL the model that server should run. Uploads stay in the visitor's session;
-NEWSQA_ALLOW_WRITES=1 with NEWSQA_OPERATOR_TOKEN lets uploads that carry the token write the index.
+NEWSQA_ALLOW_WRITES=1 with NEWSQA_OPERATOR_TOKEN lets uploads that carry the token write the index;
+NEWSQA_FETCH_PRIVATE=1 lets pasted addresses be on this machine or its private network.
 """
 
 import os

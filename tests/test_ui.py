@@ -15,6 +15,7 @@ import socket
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -52,10 +53,16 @@ def qa(tmp_path_factory: pytest.TempPathFactory) -> NewsQA:
 
 @pytest.fixture(scope="module")
 def url(qa: NewsQA) -> Iterator[str]:
+    yield from served(qa)
+
+
+def served(qa: NewsQA, **options: Any) -> Iterator[str]:
+    """The chat over `qa` (`create_app` `options`) on a free port of 127.0.0.1, as `newsqa serve` launches it,
+    until the generator closes."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    demo = create_app(qa)
+    demo = create_app(qa, **options)
     demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", server_port=port, ssr_mode=False,
                 max_file_size=f"{MAX_FILE_MB}mb", theme=THEME, css=CSS, head=HEAD)
     try:

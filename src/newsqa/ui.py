@@ -19,18 +19,22 @@ from __future__ import annotations
 import atexit
 import hmac
 import html
+import ipaddress
 import logging
 import os
 import queue
 import re
 import shutil
+import socket
 import stat
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -39,12 +43,17 @@ import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .answer.chat import public_name  # noqa: E402
+from .answer.compose import also_reported, human_date  # noqa: E402
 from .indexing import BuildReport  # noqa: E402
-from .ingest import SUPPORTED, load_paths  # noqa: E402
+from .fetch import is_url  # noqa: E402
+from .ingest import SUPPORTED, IngestResult, load_paths  # noqa: E402
 from .qa import NewsQA  # noqa: E402
 from .question import MAX_QUESTION_CHARS, message_text  # noqa: E402
+from .reporting import _BEFORE_OUTCOME as BEFORE_OUTCOME  # noqa: E402
+from .reporting import said_differently, said_later  # noqa: E402
 from .store import StoreError  # noqa: E402
-from .types import Answer, Article, Citation, Hit, Problem  # noqa: E402
+from .types import Answer, Article, Citation, Conflict, Hit, Problem  # noqa: E402
+from .web import WebResult, load_urls  # noqa: E402
 
 # Each asked of the demo index answers without abstaining and cites (tests/test_ui.py asks them all).
 EXAMPLES = [
@@ -55,6 +64,10 @@ EXAMPLES = [
 ]
 MAX_FILES = 20
 MAX_FILE_MB = 10
+# Pasted web addresses at a time: each may be a feed whose every entry is fetched and embedded, and adding
+# holds the one upload slot every visitor shares (concurrency_limit=1).
+MAX_URLS = 5
+MAX_URL_CHARS = 2_000
 # Inputs a browser sends, bounded for clients that send anything: a long chat in the page holds
 # about 2 x 100 messages of under 2,000 characters each; the date pickers send YYYY-MM-DD.
 MAX_HISTORY_MESSAGES = 400
@@ -63,7 +76,7 @@ MAX_SOURCES = 200
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 CITE = re.compile(r"\[(\d+)\]")
 SHOW_LINK = re.compile(r"<a class=['\"]nq-show['\"][^>]*>[^<]*</a>")
-MARKUP = re.compile(r"<[^>]*>")  # only the links answer_message adds: every other < in a message is escaped
+MARKUP = re.compile(r"<[^>]*>")  # only the tags answer_message adds: every other < in a message is escaped
 # Each uploading session holds a copy of the index (37 MB for the demo index) until it expires.
 MAX_SESSION_COPIES = 50
 ASK_CONCURRENCY = 4  # answers computed at once (2 cores; see bench/load.py)
@@ -72,6 +85,9 @@ WELCOME_OUTLETS = 4
 BUTTON_MIN_WIDTH = 100  # px: Ask and Clear side by side on a 390 px phone (Gradio's 160 stacked them)  # outlets named in the welcome message
 TICK_S = 1.0  # how often "Writing the answer… N s" counts up while a model has not begun
 ALLOW_WRITES_VARIABLE = "NEWSQA_ALLOW_WRITES"
+# The server fetches what a visitor pastes: addresses on its own machine or network (127.0.0.1, 10.x,
+# 169.254.169.254) are refused unless the operator serves a private site on purpose (and the tests' site).
+FETCH_PRIVATE_VARIABLE = "NEWSQA_FETCH_PRIVATE"
 TOKEN_VARIABLE = "NEWSQA_OPERATOR_TOKEN"
 MIN_TOKEN_CHARS = 16  # a token a visitor could guess in the time a server runs is no token
 _ID_BATCH = 500  # ids per SQL query (under SQLite's limit on parameters)
@@ -103,6 +119,16 @@ a.nq-show {font-size: 0.85em;}
 #nq-coverage table {font-size: 0.85em; width: auto;}
 #nq-coverage th, #nq-coverage td {padding: 2px 8px;}
 #nq-chat .message-wrap {padding-top: 12px;}
+.nq-flag {display: inline-block; font-weight: 700; font-size: 0.9em; border-radius: 4px; padding: 0 6px;}
+.nq-disagree {background: #ffe1dc; color: #8a1c0c;}
+.nq-update {background: #dcecff; color: #0b3f7a;}
+.nq-when {font-weight: 700;}
+.nq-report {border-radius: 8px; padding: 8px 12px; margin-bottom: 10px; font-size: 0.95em;}
+.nq-report.nq-disagree, .nq-report.nq-update {background: none; color: inherit;}
+.nq-report.nq-disagree {border: 1px solid #d9826f;}
+.nq-report.nq-update {border: 1px solid #7fa9d9;}
+.nq-report ul {margin: 4px 0 0; padding-left: 18px;}
+.nq-card .nq-also {font-size: 0.9em; margin-bottom: 6px;}
 """
 # Links in answers ([n], "Sources", the closest articles) open their answer's sources and bring the card into
 # view, in the page: no round trip. The chat's copy button copies a message's content, which is HTML here
@@ -166,12 +192,13 @@ CARD_TITLE_MAX = 100
 
 
 def citations_html(answer: Answer | None, number: int = 1) -> str:
-    """The sources of answer `number`: cards with the title (linked), outlet, date and the quotes highlighted
-    in context; for an abstention, why, and the closest articles. Card n's id is nq-a<number>-c<n>."""
+    """The sources of answer `number`: where reports disagree or were updated, then cards with the title (linked),
+    outlet, date, other outlets that carried the same text, and the quotes highlighted in context; for an
+    abstention without quotes, why, and the closest articles. Card n's id is nq-a<number>-c<n>."""
     if answer is None:
         return EMPTY_SOURCES
     notice = _notice_html(answer)
-    if answer.abstained:
+    if answer.abstained and not answer.citations:
         cards = [_card(number, i, hit.title or hit.article_id, hit.url, hit.source, hit.published,
                        [html.escape(_snippet(hit.text))]) for i, hit in enumerate(_closest(answer), 1)]
         return (f"{notice}<div class='nq-abstained'><b>No supporting sentences.</b> "
@@ -179,22 +206,65 @@ def citations_html(answer: Answer | None, number: int = 1) -> str:
     by_article: dict[int, list[Citation]] = {}
     for c in answer.citations:
         by_article.setdefault(c.number, []).append(c)
-    return notice + "".join(_card(number, n, quotes[0].title or quotes[0].article_id, quotes[0].url,
-                                  quotes[0].source, quotes[0].published, _passages(quotes))
-                            for n, quotes in by_article.items())
+    reports = "".join(_report_html(c, number, disagree=True) for c in answer.conflicts) + \
+        "".join(_report_html(u, number, disagree=False) for u in answer.updates)
+    return notice + reports + "".join(_card(number, n, quotes[0].title or quotes[0].article_id, quotes[0].url,
+                                            quotes[0].source, quotes[0].published, _passages(quotes),
+                                            quotes[0].also_reported_by)
+                                      for n, quotes in by_article.items())
 
 
-def _card(answer: int, number: int, title: str, url: str, source: str, published: str, passages: list[str]) -> str:
-    """One source card; `passages` are HTML already escaped. Says which answer it belongs to."""
+def _card(answer: int, number: int, title: str, url: str, source: str, published: str, passages: list[str],
+          also: list[dict[str, str]] | None = None) -> str:
+    """One source card; `passages` are HTML already escaped; `also`, the outlets that carried the same text.
+    Says which answer it belongs to."""
     full = html.escape(title, quote=True)
     title = html.escape(title if len(title) <= CARD_TITLE_MAX else title[:CARD_TITLE_MAX].rsplit(" ", 1)[0] + "…")
-    url = safe_url(url)
-    link = (f"<a href='{html.escape(url, quote=True)}' target='_blank' rel='noopener noreferrer nofollow' "
-            f"title='{full}'>{title}</a>") if url else f"<span title='{full}'>{title}</span>"
     meta = " · ".join(html.escape(x) for x in (source or "outlet unknown", published) if x)
     body = "".join(f"<blockquote>{passage}</blockquote>" for passage in passages)
     return (f"<div class='nq-card' id='nq-a{answer}-c{number}'><span class='nq-of'>answer {answer}</span>"
-            f"<div><span class='nq-num'>[{number}]</span>{link}</div><div class='nq-meta'>{meta}</div>{body}</div>")
+            f"<div><span class='nq-num'>[{number}]</span>{_link(url, title, full)}</div>"
+            f"<div class='nq-meta'>{meta}</div>{_also_html(also)}{body}</div>")
+
+
+def _link(url: str, text: str, hover: str = "") -> str:
+    """`text` (escaped HTML) linked to `url` when it is http(s), else plain; `hover` (escaped) shows on hover."""
+    url = safe_url(url)
+    tip = f" title='{hover}'" if hover else ""
+    return (f"<a href='{html.escape(url, quote=True)}' target='_blank' rel='noopener noreferrer nofollow'{tip}>"
+            f"{text}</a>") if url else f"<span{tip}>{text}</span>"
+
+
+def _also_html(also: list[dict[str, str]] | None) -> str:
+    """"Also reported by" the outlets of a wire copy's other articles, each linked to its article and dated."""
+    if not also:
+        return ""
+    outlets = ", ".join(_link(o.get("url", ""), html.escape(o.get("source") or "another article")) +
+                        (f" ({html.escape(o['published'])})" if o.get("published") else "") for o in also)
+    return f"<div class='nq-also'>Also reported by {outlets}</div>"
+
+
+def _report_html(c: Conflict, answer: int, disagree: bool) -> str:
+    """A disagreement (same-day reports) or an update (a later report), both sides with outlet, date and quote."""
+    sides = "".join(f"<li>{html.escape(_side(f.source, f.published, f.figure))}: “{html.escape(f.quote)}” "
+                    f"<a class='nq-cite' href='#nq-a{answer}-c{f.number}'>[{f.number}]</a></li>"
+                    for f in (c.first, c.second))
+    kind = "nq-disagree" if disagree else "nq-update"
+    return f"<div class='nq-report {kind}'>{_flag(c, disagree)}<ul>{sides}</ul></div>"
+
+
+def _flag(c: Conflict, disagree: bool) -> str:
+    """The visible label of a disagreement or an update, and what the figures count."""
+    if disagree:
+        return f"<b class='nq-flag nq-disagree'>Sources disagree</b> on the number {_escape_text(c.about)}"
+    return (f"<b class='nq-flag nq-update'>Updated {_escape_text(human_date(c.second.published))}</b>: "
+            f"a later report gave a new number {_escape_text(c.about)}")
+
+
+def _side(source: str, published: str, figure: str) -> str:
+    """"valleypost.com, 5 March 2019, gave at least 12": plain text, for the caller to escape. A figure opens
+    its sentence as written ("At least 12", "Nine"): here it is mid-sentence."""
+    return f"{source or 'an article'}, {human_date(published) or 'undated'}, gave {figure[:1].lower()}{figure[1:]}"
 
 
 def _closest(answer: Answer) -> list[Hit]:
@@ -224,9 +294,9 @@ def sources_panel(sections: list[tuple[str, str]]) -> str:
 
 def answer_message(answer: Answer, number: int) -> str:
     """The answer as the chat shows it: escaped text whose [n] link to card n of answer `number` (the closest
-    articles of an abstention, to theirs), then a link to all its sources."""
+    articles of an abstention without quotes, to theirs), then a link to all its sources."""
     text = chat_text(answer)
-    if answer.abstained:
+    if answer.abstained and not answer.citations:
         for i, hit in enumerate(_closest(answer), 1):
             quoted = f"\"{_escape_text(hit.title)}\""
             text = text.replace(quoted, f"\"<a class='nq-cite' href='#nq-a{number}-c{i}'>{quoted[1:-1]}</a>\"", 1)
@@ -276,9 +346,37 @@ def _passages(quotes: list[Citation]) -> list[str]:
 
 
 def chat_text(answer: Answer) -> str:
-    text = _escape_text(answer.text)
+    """The answer's text, escaped: a timeline as a dated list, then each disagreement and update flagged, then
+    the notice."""
+    text = _timeline_text(answer) if answer.timeline else _escape_text(_without_reports(answer))
     text = f"⚠️ {text}" if answer.abstained else text
+    reports = [*(_chat_report(c, True) for c in answer.conflicts), *(_chat_report(u, False) for u in answer.updates)]
+    text = "\n\n".join([text, *reports])
     return f"{text}\n\n({_escape_text(answer.notice)})" if answer.notice else text
+
+
+def _without_reports(answer: Answer) -> str:
+    """The answer's text less the sentences saying reports differ or were updated: the chat flags those itself."""
+    text = answer.text
+    for sentence in [*map(said_differently, answer.conflicts), *map(said_later, answer.updates)]:
+        text = text.replace(f" {sentence}", "", 1)
+    return text
+
+
+def _timeline_text(answer: Answer) -> str:
+    """One line per report, oldest first: its date, outlet, quote and [n] (and who else carried it)."""
+    lines = [f"• <span class='nq-when'>{_escape_text(human_date(c.published) or 'Undated')}</span> · "
+             f"{_escape_text(c.source or 'outlet unknown')}: {_escape_text(c.quote)} [{c.number}]"
+             f"{_escape_text(also_reported(c))}" for c in answer.timeline]
+    head = BEFORE_OUTCOME if answer.text.startswith(BEFORE_OUTCOME) else "How it developed, oldest report first:"
+    return "\n".join([head, *lines])
+
+
+def _chat_report(c: Conflict, disagree: bool) -> str:
+    """A disagreement or an update in the chat: its label, then both sides with outlet, date, figure and [n] (the
+    quotes are in the answer above it, and on the sources panel)."""
+    sides = [f"• {_escape_text(_side(f.source, f.published, f.figure))} [{f.number}]" for f in (c.first, c.second)]
+    return "\n".join([_flag(c, disagree) + ":", *sides])
 
 
 def _escape_text(text: str) -> str:
@@ -356,13 +454,15 @@ class UploadRefused(Exception):
 class ChatApp:
     """Handlers bound to one shared `NewsQA`; each session that uploads holds its own overlay copy of it."""
 
-    def __init__(self, qa: NewsQA, allow_writes: bool = False, operator_token: str = "") -> None:
+    def __init__(self, qa: NewsQA, allow_writes: bool = False, operator_token: str = "",
+                 fetch_private: bool = False) -> None:
         if allow_writes and len(operator_token) < MIN_TOKEN_CHARS:
             raise ValueError(f"writing to the shared index from the chat needs an operator token of at least "
                              f"{MIN_TOKEN_CHARS} characters in {TOKEN_VARIABLE}; make one with "
                              "python -c 'import secrets; print(secrets.token_urlsafe())'")
         self.qa = qa
         self.allow_writes = allow_writes
+        self.fetch_private = fetch_private  # whether a pasted address may be on this machine or its network
         self._token = operator_token.encode("utf-8", "surrogateescape")  # as os.environ decoded it
         self._copies: set[Path] = set()  # the sessions' overlay copies on disk
         self._copies_lock = threading.Lock()
@@ -470,16 +570,40 @@ class ChatApp:
         """With writes allowed: files into the shared index when `token` is the operator's, else as `upload`."""
         return self._upload(files, overlay, token, progress)
 
+    def add_urls(self, text: str | None, overlay: NewsQA | None,
+                 progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """Pasted feed or article addresses into this session's overlay (see `_add`)."""
+        return self._add(lambda: _pasted_urls(text, self.fetch_private), self._fetched, overlay, None, progress)
+
+    def operator_add_urls(self, text: str | None, overlay: NewsQA | None, token: str | None,
+                          progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """With writes allowed: pasted addresses into the shared index when `token` is the operator's."""
+        return self._add(lambda: _pasted_urls(text, self.fetch_private), self._fetched, overlay, token, progress)
+
     def _upload(self, files: object, overlay: NewsQA | None, token: object, progress: gr.Progress) -> tuple[Any, ...]:
-        """Files into this session's overlay, or with the operator token (writes allowed) into the shared index.
+        """Files into this session's overlay, or with the operator token into the shared index (see `_add`)."""
+        return self._add(lambda: _upload_paths(files), self._read_files, overlay, token, progress)
+
+    def _read_files(self, paths: list[str], progress: gr.Progress) -> IngestResult:
+        progress(0, desc="Reading files")
+        return load_paths(paths)
+
+    def _fetched(self, urls: list[str], progress: gr.Progress) -> WebResult:
+        progress(0, desc=f"Fetching {len(urls)} address{'es' if len(urls) > 1 else ''}")
+        fetched = load_urls(urls, self.qa.settings.fetch)
+        return fetched if self.fetch_private else from_public_hosts(fetched)
+
+    def _add(self, given: Callable[[], list[str]], read: Callable[[list[str], gr.Progress], IngestResult | WebResult],
+             overlay: NewsQA | None, token: object, progress: gr.Progress) -> tuple[Any, ...]:
+        """What `given` names (files or addresses, checked; UploadRefused says what is wrong), read by `read`,
+        into this session's overlay, or with the operator token (writes allowed) into the shared index.
         No record replaces an article of the shared index: one with the id of such an article is skipped.
-        Returns the upload report, the session's overlay, and what shows the coverage (see `coverage`)."""
+        Returns the report, the session's overlay, and what shows the coverage (see `coverage`)."""
         unchanged = (gr.skip(),) * 4
         try:
-            paths = _upload_paths(files)
+            items = given()
             shared = self._writes_shared(token)
-            progress(0, desc="Reading files")
-            articles, problems = self._fresh_articles(paths)
+            articles, problems = self._fresh_articles(read(items, progress))
             if shared:
                 qa = self.qa
             elif articles:
@@ -511,10 +635,9 @@ class ChatApp:
                                 "for this session only.")
         return True
 
-    def _fresh_articles(self, paths: list[str]) -> tuple[list[Article], list[Problem]]:
-        """The uploaded articles, less those whose id the shared index holds (an upload never replaces one);
+    def _fresh_articles(self, ingested: IngestResult | WebResult) -> tuple[list[Article], list[Problem]]:
+        """The articles read, less those whose id the shared index holds (an upload never replaces one);
         and what was skipped, why."""
-        ingested = load_paths(paths)
         taken = _existing_ids(self.qa, [a.id for a in ingested.articles])
         refused = [Problem(a.origin or a.id, f"id {a.id!r} already exists in the index; an upload never replaces "
                                              "an article") for a in ingested.articles if a.id in taken]
@@ -620,6 +743,51 @@ def _upload_paths(files: object) -> list[str]:
     return files
 
 
+def _pasted_urls(text: object, fetch_private: bool = False) -> list[str]:
+    """The web addresses pasted (one or more, separated by spaces or lines), or UploadRefused saying what is
+    wrong. Unless `fetch_private`, an address whose host is this machine or a private network is refused."""
+    if not isinstance(text, str) or not text.strip():
+        raise UploadRefused("No address: paste a feed's or an article's address, starting with https://.")
+    urls = list(dict.fromkeys(text.split()))
+    if len(urls) > MAX_URLS:
+        raise UploadRefused(f"Too many addresses: {len(urls)}; paste at most {MAX_URLS} at a time.")
+    for url in urls:
+        shown = url if len(url) <= 80 else url[:80] + "…"
+        if len(url) > MAX_URL_CHARS or not is_url(url) or not urlsplit(url).hostname:
+            raise UploadRefused(f"Not a web address, nothing was added: {shown} (paste one starting with "
+                                "http:// or https://).")
+        if not fetch_private and not _public(urlsplit(url).hostname or ""):
+            raise UploadRefused(f"Not fetched, nothing was added: {shown} is on this server's own machine or a "
+                                "private network; paste a public address.")
+    return urls
+
+
+def _public(host: str) -> bool:
+    """Whether every address `host` resolves to is a public one. A name that does not resolve counts as
+    public: fetching it fails, and the report says so as for any other failure."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return True
+    return all(ipaddress.ip_address(info[4][0].split("%", 1)[0]).is_global for info in infos)
+
+
+def from_public_hosts(fetched: WebResult) -> WebResult:
+    """`fetched` less the articles that came from a private host: a public feed's entry may link to one, and
+    a public page may redirect to one (the article's id is where it ended up). Such a page was fetched, but
+    its text is not added where the visitor could ask for it."""
+    public: dict[str, bool] = {}
+    kept, refused = [], []
+    for article in fetched.articles:
+        hosts = {urlsplit(u).hostname or "" for u in (article.origin, article.id, article.url) if is_url(u)} - {""}
+        if all(public.setdefault(host, _public(host)) for host in hosts):
+            kept.append(article)
+        else:
+            refused.append(Problem(article.origin or article.id, "on this server's own machine or a private "
+                                                                 "network; not added"))
+    return replace(fetched, articles=kept, problems=[*fetched.problems, *refused])
+
+
 def _existing_ids(qa: NewsQA, ids: list[str]) -> set[str]:
     """Which of `ids` the index holds."""
     found: set[str] = set()
@@ -632,12 +800,21 @@ def _existing_ids(qa: NewsQA, ids: list[str]) -> set[str]:
 
 def writes_allowed(value: str | None) -> bool:
     """NEWSQA_ALLOW_WRITES: 1, true, yes or on allow the chat to write the shared index (with the token)."""
+    return _switch(value, ALLOW_WRITES_VARIABLE, "allow writes to the shared index")
+
+
+def private_fetches_allowed(value: str | None) -> bool:
+    """NEWSQA_FETCH_PRIVATE: 1, true, yes or on let visitors' pasted addresses be on this machine or its network."""
+    return _switch(value, FETCH_PRIVATE_VARIABLE, "fetch addresses on this machine or its private network")
+
+
+def _switch(value: str | None, variable: str, meaning: str) -> bool:
     setting = (value or "").strip().lower()
     if setting in ("", "0", "false", "no", "off"):
         return False
     if setting in ("1", "true", "yes", "on"):
         return True
-    raise ValueError(f"{ALLOW_WRITES_VARIABLE}={value!r}: use 1 to allow writes to the shared index, or 0")
+    raise ValueError(f"{variable}={value!r}: use 1 to {meaning}, or 0")
 
 
 def _ticking(events: Iterator[Any], seconds: float) -> Iterator[Any]:
@@ -674,7 +851,9 @@ def _ticking(events: Iterator[Any], seconds: float) -> Iterator[Any]:
 
 
 def _display(problem: str) -> str:
-    """Gradio's temporary upload folders are noise in a message: keep the file name."""
+    """Gradio's temporary upload folders are noise in a message: keep the file name. An address is kept whole."""
+    if is_url(problem):
+        return problem
     return Path(problem.split(":", 1)[0]).name + (":" + problem.split(":", 1)[1] if ":" in problem else "")
 
 
@@ -719,9 +898,11 @@ def welcome(qa: NewsQA) -> str:
             "articles don't say, the answer says so and names the closest ones. Try one:")
 
 
-def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "") -> gr.Blocks:
-    """The chat. With `allow_writes`, an upload that comes with `operator_token` goes into the shared index."""
-    app = ChatApp(qa, allow_writes, operator_token)
+def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "",
+               fetch_private: bool = False) -> gr.Blocks:
+    """The chat. With `allow_writes`, an upload that comes with `operator_token` goes into the shared index.
+    With `fetch_private`, a pasted address may be on this machine or its private network."""
+    app = ChatApp(qa, allow_writes, operator_token, fetch_private)
     atexit.register(app.drop_all)
     oldest, newest = app.bounds()
     with gr.Blocks(title="newsqa: ask the news") as demo:
@@ -760,12 +941,17 @@ def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "")
                                        label="Articles per week", show_label=True)
                 with gr.Accordion("Add articles", open=False):
                     gr.Markdown(f"{UPLOAD_NOTE_WRITES if allow_writes else UPLOAD_NOTE} Files: "
-                                f"{', '.join(SUPPORTED)}; up to {MAX_FILES} at a time, {MAX_FILE_MB} MB each.",
+                                f"{', '.join(SUPPORTED)}; up to {MAX_FILES} at a time, {MAX_FILE_MB} MB each. "
+                                f"Or paste up to {MAX_URLS} RSS/Atom feed or article addresses.",
                                 elem_id="nq-upload-note")
                     token = [gr.Textbox(label="Operator token", type="password", elem_id="nq-token",
                                         placeholder="empty: for this session only")] if allow_writes else []
                     files = gr.File(file_count="multiple", file_types=list(SUPPORTED), elem_id="nq-upload",
                                     label="Articles")
+                    # One under the other: side by side, a 390 px phone squeezed the address to 150 px.
+                    pasted = gr.Textbox(label="Or a feed's or article's address", max_lines=1,
+                                        placeholder="https://example.com/rss.xml", elem_id="nq-url")
+                    fetch = gr.Button("Fetch and add", elem_id="nq-add-url", size="md")
                     upload_status = gr.Textbox(label="Upload report", interactive=False, lines=4,
                                                elem_id="nq-upload-status")
         api_question = gr.Textbox(visible=False)
@@ -787,9 +973,13 @@ def create_app(qa: NewsQA, allow_writes: bool = False, operator_token: str = "")
         for changed in (date_from.change, date_to.change, sources.change):
             changed(app.chip, [date_from, date_to, sources], chip, api_visibility="private", show_progress="hidden")
         chip.click(app.unfilter, None, [date_from, date_to, sources, chip], api_visibility="private")
+        adding = {"show_progress_on": [upload_status], "api_visibility": "private", "concurrency_id": "upload",
+                  "concurrency_limit": 1}
         files.upload(app.operator_upload if allow_writes else app.upload, [files, overlay, *token],
-                     [upload_status, overlay, *shown], show_progress_on=[upload_status],
-                     api_visibility="private", concurrency_id="upload", concurrency_limit=1)
+                     [upload_status, overlay, *shown], **adding)
+        for trigger in (pasted.submit, fetch.click):
+            trigger(app.operator_add_urls if allow_writes else app.add_urls, [pasted, overlay, *token],
+                    [upload_status, overlay, *shown], **adding)
         api_question.submit(app.api_ask, api_question, api_answer, api_name="ask",
                             concurrency_id="ask", concurrency_limit=ASK_CONCURRENCY)
     demo.queue(default_concurrency_limit=ASK_CONCURRENCY, max_size=QUEUE_SIZE)
@@ -811,8 +1001,9 @@ def launch(index_dir: str | os.PathLike[str], answerer: str | None = None, answe
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         allow_writes = allow_writes or writes_allowed(os.environ.get(ALLOW_WRITES_VARIABLE))
+        fetch_private = private_fetches_allowed(os.environ.get(FETCH_PRIVATE_VARIABLE))
         qa = NewsQA.open(index_dir, answerer=answerer, answer_model=answer_model)
-        demo = create_app(qa, allow_writes, os.environ.get(TOKEN_VARIABLE, ""))
+        demo = create_app(qa, allow_writes, os.environ.get(TOKEN_VARIABLE, ""), fetch_private)
     except (StoreError, ValueError) as exc:
         raise SystemExit(f"newsqa: {exc}") from None
     qa.embedder  # noqa: B018 - load the model before the first visitor, not during their question
