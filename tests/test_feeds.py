@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -286,6 +287,17 @@ def test_a_chain_of_redirects_longer_than_the_limit_is_given_up(site: Site) -> N
     with Fetcher(FAST) as fetcher, pytest.raises(FetchError, match="more than 3 redirects"):
         fetcher.fetch(site.url("/hop0"))
     assert len(site.requests("/hop3")) == 1 and site.requests("/hop4") == []
+
+
+def test_a_public_only_fetcher_never_sends_a_request_to_this_machine(site: Site) -> None:
+    """The public chat's setting: a host on this machine (or a private network) is refused before any
+    request, robots.txt included, as every redirect hop is checked the same way."""
+    site.routes["/page.html"] = Route(page_html("harbour"))
+    with Fetcher(replace(FAST, public_only=True)) as fetcher, pytest.raises(FetchError, match="private network"):
+        fetcher.fetch(site.url("/page.html"))
+    assert site.log == []
+    with Fetcher(FAST) as fetcher:  # the command line's default: a local site is fine
+        assert fetcher.fetch(site.url("/page.html")).content
 
 
 def test_a_refused_connection_is_a_reason_not_a_crash(tmp_path: Path) -> None:

@@ -58,6 +58,7 @@ class FetchSettings:
     max_retry_after: float = 60.0  # a server asking for a longer wait is skipped with its reason, not waited for
     per_host: int = 2  # requests at a time to one host
     workers: int = 8  # requests at a time in all
+    public_only: bool = False  # refuse hosts on this machine or a private network, at every redirect (the public chat)
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "read_timeout", "max_page_mb"):

@@ -11,6 +11,8 @@ was given last time, so an unchanged page comes back as 304 and costs nothing. E
 from __future__ import annotations
 
 import email.utils
+import ipaddress
+import socket
 import threading
 import time
 import urllib.robotparser
@@ -216,6 +218,8 @@ class Fetcher:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError("not an http(s) URL")
+        if self.settings.public_only and not is_public_host(parts.hostname):  # each hop: a redirect may go inward
+            raise FetchError(PRIVATE_HOST)
         robots = self._robots_for(f"{parts.scheme}://{parts.netloc}")
         if isinstance(robots, str):
             raise FetchError(robots)
@@ -290,6 +294,20 @@ def _too_large(size: int, limit: int, at_least: bool = False) -> str:
     shown = f"larger than the {limit / 1e6:g} MB limit" if at_least else (
         f"{size / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit")
     return f"page is {shown}; skipped (raise the limit with --max-page-mb)"
+
+
+PRIVATE_HOST = "on this server's own machine or a private network; not fetched"
+
+
+def is_public_host(host: str) -> bool:
+    """Whether every address `host` resolves to is a public one. A name that does not resolve counts as
+    public: fetching it fails, and the report says so as for any other failure. (The name is resolved
+    again to connect, so a DNS server that answers differently the second time is not stopped.)"""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return True
+    return all(ipaddress.ip_address(info[4][0].split("%", 1)[0]).is_global for info in infos)
 
 
 def is_url(item: object) -> bool:

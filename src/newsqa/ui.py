@@ -19,13 +19,11 @@ from __future__ import annotations
 import atexit
 import hmac
 import html
-import ipaddress
 import logging
 import os
 import queue
 import re
 import shutil
-import socket
 import stat
 import tempfile
 import threading
@@ -45,7 +43,7 @@ import pandas as pd  # noqa: E402
 from .answer.chat import public_name  # noqa: E402
 from .answer.compose import also_reported, human_date  # noqa: E402
 from .indexing import BuildReport  # noqa: E402
-from .fetch import is_url  # noqa: E402
+from .fetch import is_public_host, is_url  # noqa: E402
 from .ingest import SUPPORTED, IngestResult, load_paths  # noqa: E402
 from .qa import NewsQA  # noqa: E402
 from .question import MAX_QUESTION_CHARS, message_text  # noqa: E402
@@ -590,7 +588,7 @@ class ChatApp:
 
     def _fetched(self, urls: list[str], progress: gr.Progress) -> WebResult:
         progress(0, desc=f"Fetching {len(urls)} address{'es' if len(urls) > 1 else ''}")
-        fetched = load_urls(urls, self.qa.settings.fetch)
+        fetched = load_urls(urls, replace(self.qa.settings.fetch, public_only=not self.fetch_private))
         return fetched if self.fetch_private else from_public_hosts(fetched)
 
     def _add(self, given: Callable[[], list[str]], read: Callable[[list[str], gr.Progress], IngestResult | WebResult],
@@ -756,20 +754,10 @@ def _pasted_urls(text: object, fetch_private: bool = False) -> list[str]:
         if len(url) > MAX_URL_CHARS or not is_url(url) or not urlsplit(url).hostname:
             raise UploadRefused(f"Not a web address, nothing was added: {shown} (paste one starting with "
                                 "http:// or https://).")
-        if not fetch_private and not _public(urlsplit(url).hostname or ""):
+        if not fetch_private and not is_public_host(urlsplit(url).hostname or ""):
             raise UploadRefused(f"Not fetched, nothing was added: {shown} is on this server's own machine or a "
                                 "private network; paste a public address.")
     return urls
-
-
-def _public(host: str) -> bool:
-    """Whether every address `host` resolves to is a public one. A name that does not resolve counts as
-    public: fetching it fails, and the report says so as for any other failure."""
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        return True
-    return all(ipaddress.ip_address(info[4][0].split("%", 1)[0]).is_global for info in infos)
 
 
 def from_public_hosts(fetched: WebResult) -> WebResult:
@@ -780,7 +768,7 @@ def from_public_hosts(fetched: WebResult) -> WebResult:
     kept, refused = [], []
     for article in fetched.articles:
         hosts = {urlsplit(u).hostname or "" for u in (article.origin, article.id, article.url) if is_url(u)} - {""}
-        if all(public.setdefault(host, _public(host)) for host in hosts):
+        if all(public.setdefault(host, is_public_host(host)) for host in hosts):
             kept.append(article)
         else:
             refused.append(Problem(article.origin or article.id, "on this server's own machine or a private "
