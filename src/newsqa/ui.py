@@ -761,9 +761,9 @@ def _pasted_urls(text: object, fetch_private: bool = False) -> list[str]:
 
 
 def from_public_hosts(fetched: WebResult) -> WebResult:
-    """`fetched` less the articles that came from a private host: a public feed's entry may link to one, and
-    a public page may redirect to one (the article's id is where it ended up). Such a page was fetched, but
-    its text is not added where the visitor could ask for it."""
+    """`fetched` less the articles that name a private host: a second guard behind `FetchSettings.public_only`
+    (which refuses such a host before any request), for a public feed whose entry holds its full text but
+    links to one."""
     public: dict[str, bool] = {}
     kept, refused = [], []
     for article in fetched.articles:
