@@ -19,7 +19,7 @@ from .timeline import as_timeline, asks_development, asks_outlets, outlets_answe
 from .types import Answer, Conflict
 from .window import window
 
-_BEFORE_OUTCOME = "Before then, the articles reported:"
+BEFORE_OUTCOME = "Before then, the articles reported:"
 
 
 def finish(answer: Answer, reader: Reader) -> Answer:
@@ -66,5 +66,5 @@ def _windowed(answer: Answer, reader: Reader) -> Answer:
     if found is None:
         return answer
     notice = " ".join(n for n in (found.notice, answer.notice) if n)
-    text = f"{_BEFORE_OUTCOME} {answer.text}" if answer.citations else answer.text
+    text = f"{BEFORE_OUTCOME} {answer.text}" if answer.citations else answer.text
     return replace(answer, text=text, notice=notice, abstained=True)

@@ -47,7 +47,7 @@ from .fetch import is_public_host, is_url  # noqa: E402
 from .ingest import SUPPORTED, IngestResult, load_paths  # noqa: E402
 from .qa import NewsQA  # noqa: E402
 from .question import MAX_QUESTION_CHARS, message_text  # noqa: E402
-from .reporting import _BEFORE_OUTCOME as BEFORE_OUTCOME  # noqa: E402
+from .reporting import BEFORE_OUTCOME  # noqa: E402
 from .reporting import said_differently, said_later  # noqa: E402
 from .store import StoreError  # noqa: E402
 from .types import Answer, Article, Citation, Conflict, Hit, Problem  # noqa: E402
