@@ -28,6 +28,11 @@ class EmbeddingSettings:
     backend: str = DEFAULT_BACKEND
 
 
+def _positive_number(value: object) -> bool:
+    """A finite number above zero (a bool is not a number here)."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and 0 < value < float("inf")
+
+
 @dataclass(frozen=True)
 class IngestSettings:
     # A larger file is skipped with its reason. 20 MB holds thousands of articles as JSON lines; one
@@ -36,9 +41,8 @@ class IngestSettings:
     max_file_mb: float = 20.0
 
     def __post_init__(self) -> None:
-        value = self.max_file_mb
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-            raise ValueError(f"the file size limit must be a positive number of megabytes, not {value!r}")
+        if not _positive_number(self.max_file_mb):
+            raise ValueError(f"the file size limit must be a positive number of megabytes, not {self.max_file_mb!r}")
 
     @property
     def max_file_bytes(self) -> int:
@@ -63,7 +67,7 @@ class FetchSettings:
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "read_timeout", "max_page_mb"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            if not _positive_number(value):
                 raise ValueError(f"{name} must be a positive number, not {value!r}")
 
     @property
