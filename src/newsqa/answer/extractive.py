@@ -201,6 +201,7 @@ class ExtractiveAnswerer:
         self.settings = settings
         self.models = models or bundled_models()
         self._texts: dict[str, str] = {}  # article texts of the current candidates
+        self._terms: dict[str, set[str]] = {}  # their terms, read once: coverage is asked per part and per stage
         self._idf: dict[str, float] = {}  # the query's terms, weighted by rarity
 
     def stream(self, request: Request) -> Iterator[Event]:
@@ -247,6 +248,7 @@ class ExtractiveAnswerer:
         boilerplate; the query's term weights for scoring them."""
         sentences, self._texts = passage_sentences(self.reader, hits[: self.settings.passages], _MIN_WORDS,
                                                    whole_articles=_WHOLE_ARTICLES)
+        self._terms = {}
         df, n = self.reader.document_frequencies(terms(query))
         self._idf = {t: math.log(1 + (n - count + 0.5) / (count + 0.5)) for t, count in df.items()}
         return [c for c in sentences if not is_boilerplate(c.text)]
@@ -362,7 +364,7 @@ class ExtractiveAnswerer:
         spans = self.reader.sentences(best.hit.article_id)
         window = spans[max(0, best.position - _FOCUS_WINDOW): best.position + _FOCUS_WINDOW + 1]
         near = term_set(text[window[0].start:window[-1].end]) if window else set()
-        everywhere = term_set(text)
+        everywhere = self._article_terms(best.hit.article_id)
         top_idf = max(self._idf.values(), default=1.0) or 1.0
         missing = [w for t, w in focus.own.items() if t not in everywhere]
         return np.asarray((
@@ -377,8 +379,12 @@ class ExtractiveAnswerer:
         """Share of the question's names that the article mentions anywhere (1.0 without names)."""
         if not names:
             return 1.0
-        present = term_set(self._texts.get(article_id, ""))
-        return len(names & present) / len(names)
+        return len(names & self._article_terms(article_id)) / len(names)
+
+    def _article_terms(self, article_id: str) -> set[str]:
+        if article_id not in self._terms:
+            self._terms[article_id] = term_set(self._texts.get(article_id, ""))
+        return self._terms[article_id]
 
 
 _FOCUS_WINDOW = 2  # sentences on each side of the best one that count as "near" it
