@@ -15,7 +15,7 @@ import re
 CLASSES = ("negation_added", "negation_removed", "role_swap", "antonym", "modality", "wrong_cause", "quantifier",
            "outcome", "wrong_date")
 
-_AUX = re.compile(r"\b(is|was|are|were|has|have|had|will|would|can|could|should|must|did|does|do)\b(?! not\b|n't)")
+_AUX = re.compile(r"\b(is|was|are|were|has|have|had|will|would|can|could|should|must|did|does|do)\b(?! not\b|n't|'t)")
 _NEG = re.compile(r"\s*\b(?:not|never|no longer)\b|n't\b", re.IGNORECASE)
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+|[A-Z]{2,})(?:\s+(?:[A-Z][a-z]+|[A-Z]{2,}))*\b")
 _NOT_NAMES = frozenset(("The", "A", "An", "He", "She", "It", "They", "We", "I", "In", "On", "At", "But", "And", "This",

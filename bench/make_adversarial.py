@@ -88,10 +88,14 @@ def main() -> int:
     if listed.exists() and not args.reselect:  # the hand-written rewordings are written against these
         rows = [json.loads(line) for line in listed.read_text(encoding="utf-8").splitlines()]
         chosen = [(r["article_id"], int(r["source"].rsplit(":", 1)[1])) for r in rows]
+        # The listed text, not the index's sentence at that position: a rebuilt index (new cleaning) shifts
+        # positions, and the rewordings were written against this text.
+        kept = {at: r["sentence"] for at, r in zip(chosen, rows)}
         tune = {at for at, r in zip(chosen, rows) if r["split"] == "tune"}
         rng = random.Random(SEED + 1)  # flips draw from their own stream when the sources are kept
     else:
         chosen = choose(sentences, rng)
+        kept = {}
         order = list(chosen)
         rng.shuffle(order)
         tune = set(order[:round(len(order) * TUNE_SHARE)])
@@ -99,7 +103,7 @@ def main() -> int:
     sources, items = [], []
     per_class = dict.fromkeys(CLASSES, 0)
     for article, i in chosen:
-        text = sentences[article][i]
+        text = kept.get((article, i)) or sentences[article][i]
         split = "tune" if (article, i) in tune else "test"
         sources.append({"source": f"{article}:{i}", "article_id": article, "sentence": text, "split": split})
         for name in CLASSES:
