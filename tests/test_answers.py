@@ -266,6 +266,18 @@ def test_reciprocal_rank_fusion_is_an_option(qa: NewsQA) -> None:
     assert hits[0].score == pytest.approx(0.5 / (60 + hits[0].dense_rank) + 0.5 / (60 + hits[0].keyword_rank))
 
 
+@pytest.mark.parametrize("field, value, message", [
+    ("max_sentences", 0, "max_sentences must be a whole number of at least 1, not 0"),
+    ("part_sentences", 2.5, "part_sentences must be a whole number"),
+    ("rerank", True, "rerank must be a whole number"),
+    ("keep_within", 1.5, "keep_within is a share .* from 0 to 1, not 1.5"),
+    ("duplicate_similarity", "0.9", "duplicate_similarity .* not '0.9'"),
+])
+def test_answer_settings_out_of_range_are_refused_naming_the_setting(field: str, value: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        replace(Settings().answer, **{field: value})
+
+
 @pytest.mark.parametrize("bad, message", [
     ("", "empty"), ("   \n\t ", "empty"), ("x" * 2001, "2000"),
 ])

@@ -231,7 +231,7 @@ class ExtractiveAnswerer:
                                 self.settings.max_sentences)
         chosen: list[Candidate] = []
         confidence: list[float] = []
-        share = max(1, self.settings.max_sentences // len(parts))
+        share = max(self.settings.part_sentences, self.settings.max_sentences // len(parts))
         for part, vector in zip(parts, self.embedder.encode(parts)):
             # each part scores its own copies of the sentences, read once
             choice = self._select(self.analyse(part, query, vector, [replace(c) for c in sentences], hits), share)
