@@ -104,6 +104,11 @@ def test_covered_subject_without_the_asked_quantity_abstains(qa: NewsQA, questio
     ("when", "When was the letter delivered?", "The letter was delivered on Wednesday.", True),
     ("when", "When was the letter delivered?", "The letter was delivered by hand.", False),
     ("why", "Why did they cut output?", "Anything at all.", True),
+    ("", "What is the name of the gunman in Petah Tikva?", "The alleged gunman, a 19-year-old, was arrested.", False),
+    ("", "What is the name of the gunman in Petah Tikva?", "The gunman struck on Thursday in Petah Tikva.", False),
+    ("", "What is the name of the gunman in Petah Tikva?", "Police named the gunman as Omar Haddad.", True),
+    ("", "Under what name did he travel?", "He used the false name of David Marshall.", True),
+    ("", "In what year did the college get its original name?", "It opened in 1931.", True),  # a year, not a name
 ])
 def test_answer_form(kind: str, question: str, sentence: str, expected: bool) -> None:
     assert has_answer_form(kind, question, sentence) is expected

@@ -63,7 +63,7 @@ def message_text(content: Any) -> str:
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]*[a-z0-9]\w*|\b\d[\d,.]*\b")
 # A run of capitalized words in running text ("Anis Amri", "the Islamic State"): what an answer introduces.
 _NAME_RUN = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'-]*[a-z0-9][\w'-]*(?:\s+(?:of\s+)?[A-Z][\w'-]*)*")
-_CALENDAR = frozenset(m.lower() for m in (*calendar.month_name, *calendar.day_name) if m)
+CALENDAR_WORDS = frozenset(m.lower() for m in (*calendar.month_name, *calendar.day_name) if m)
 _ANSWER_NAMES = 4  # names of the last answer carried into a follow-up's query: its people and places, not a list
 
 
@@ -114,7 +114,7 @@ def _introduced_names(answer: str, asked: str) -> list[str]:
     known = set(terms(asked))
     found: list[str] = []
     for name in _NAME_RUN.findall(normalize_field(answer)):
-        if "." in name or all(w in _CALENDAR or w.isdigit() for w in words(name)):
+        if "." in name or all(w in CALENDAR_WORDS or w.isdigit() for w in words(name)):
             continue
         new = [t for t in terms(name) if t not in known]
         if new and name not in found:

@@ -31,7 +31,7 @@ from ..types import Answer, Hit
 from .compose import Candidate, abstention, compose, passage_sentences
 from .contract import Choice, Event, Request
 from .features import (DATE_WORDS, SENTENCE_CHEAP, AnswerModels, has_new_number, length_feature, new_names_feature,
-                       position_feature, restatement, typed_new)
+                       new_proper_names, position_feature, restatement, typed_new)
 
 _MIN_WORDS = 4  # shorter "sentences" are captions, bylines and fragments
 _WHOLE_ARTICLES = 2  # the best articles, whose every sentence is a candidate
@@ -75,6 +75,9 @@ _MONEY = re.compile(r"[$€£¥₹₽]|\b(dollars?|euros?|pounds?|yuan|yen|rupee
                     r"USD|EUR|GBP)\b", re.I)
 
 
+# "What is the name of ...", "What were the names of ...", "Under what name ...": the answer is a name.
+_NAME_QUESTION = re.compile(r"\b(what|which)(\s+[\w'’-]+){0,3}\s+names?\b", re.I)
+
 _LEADING_PREPOSITIONS = frozenset("by in on at to from for under of with".split())
 _PLACES = frozenset("town city country village state province region place capital port county district island".split())
 _TIMES = frozenset("year month day date time decade century week season".split())
@@ -111,7 +114,8 @@ def question_kind(question: str) -> str:
 def has_answer_form(kind: str, question: str, sentence: str) -> bool:
     """Whether a sentence holds what the question's kind needs at all: a quantity (an amount of
     money or a duration, when the question asks for one; naming what is counted, for "how many
-    <things>") for "how many/much", a date or time for "when". Without it a sentence on the right
+    <things>") for "how many/much", a date or time for "when", a name it does not already use for
+    "what is the name of". Without it a sentence on the right
     subject does not answer, however close its meaning."""
     if kind == "number":
         strong = _CUES["number"][0]
@@ -123,6 +127,8 @@ def has_answer_form(kind: str, question: str, sentence: str) -> bool:
     if kind == "when":
         strong, weak = _CUES["when"]
         return bool(strong.search(sentence) or weak.search(sentence))
+    if _NAME_QUESTION.search(question):  # "the alleged gunman, a 19-year-old" does not give his name
+        return bool(new_proper_names(term_set(question), sentence))
     return True
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..lexical import term_set
-from ..question import names
+from ..question import CALENDAR_WORDS, names
 
 MODEL_FILE = Path(__file__).resolve().parent.parent / "data" / "answerer.json"
 
@@ -56,6 +56,11 @@ QUESTION = (
 def new_names(question_terms: set[str], sentence: str) -> list[str]:
     """Names and numbers of the sentence that the question does not use: what it adds."""
     return [n for n in names(sentence) if not term_set(n) <= question_terms]
+
+
+def new_proper_names(question_terms: set[str], sentence: str) -> list[str]:
+    """The sentence's capitalized names that the question does not use, less months and weekdays."""
+    return [n for n in new_names(question_terms, sentence) if n[:1].isupper() and n.lower() not in CALENDAR_WORDS]
 
 
 def new_names_feature(question_terms: set[str], sentence: str) -> float:
