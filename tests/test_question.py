@@ -114,6 +114,9 @@ def test_validate() -> None:
     ("What makes the appointment historic, and by how much does the ban cut admissions?",
      ["What makes the appointment historic?", "by how much does the ban cut admissions?"]),
     ("Where is the new plant? When will it open?", ["Where is the new plant?", "When will it open?"]),
+    ("Which unit were the soldiers serving in, and until when will the state of emergency remain?",
+     ["Which unit were the soldiers serving in?", "until when will the state of emergency remain?"]),
+    ("Who runs the firm, and since when has it been in court?", ["Who runs the firm?", "since when has it been in court?"]),
     ("Why did the US sanction Turkey?", ["Why did the US sanction Turkey?"]),
     ("Who are Tom and Jerry?", ["Who are Tom and Jerry?"]),  # "and" between names joins no questions
     ("Salt and pepper, and what else?", ["Salt and pepper, and what else?"]),  # a part too short to ask

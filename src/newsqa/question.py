@@ -188,8 +188,8 @@ def _names(phrase: str, key: str) -> bool:
 # ------------------------------------------------------------------ periods
 
 _SECOND_QUESTION = re.compile(
-    r"(?:,?\s+and\s+|\?\s+)(?=(?:what|when|where|who|whom|whose|why|how|which|(?:in|on|at|to|from|by|under|for)"
-    r"\s+(?:what|which|how|whom))\b)", re.I)
+    r"(?:,?\s+and\s+|\?\s+)(?=(?:what|when|where|who|whom|whose|why|how|which|(?:in|on|at|to|from|by|under|for|until|"
+    r"till|since|after|before|during|with|about)\s+(?:what|which|how|whom|when))\b)", re.I)
 _MIN_PART_WORDS = 3
 
 
