@@ -83,6 +83,8 @@ class CachedEmbedder:
             self.cache.update(zip(missing, self.embedder.encode(missing)))
         return np.asarray([self.cache[t] for t in texts]).reshape(len(texts), -1)
 
+    encode_remembered = encode  # what the answerer calls; this cache is unbounded, for one training run
+
 
 def holds_fact(sentence: str, facts: list[str]) -> bool:
     """A key fact as whole words, as `newsqa eval answers` judges it."""

@@ -158,3 +158,13 @@ def test_a_waiting_question_goes_before_the_next_build_batch() -> None:
     for t in threads:
         t.join(10)
     assert order == ["batch 1", "question", "batch 2"]
+
+
+def test_remembered_vectors_do_not_depend_on_what_was_asked_before() -> None:
+    embedder = load_embedder("all-MiniLM-L6-v2", backend="onnx-int8")
+    texts = ["The harbour reopened after the storm.", "Third.", "Talks on the ferry budget broke down on Friday."]
+    embedder.encode_remembered(["A much longer sentence about the council and its budget. " * 4, texts[1]])
+    later = embedder.encode_remembered(texts)  # "Third." was first met beside a long sentence
+    alone = np.vstack([embedder.encode([t]) for t in texts])
+    assert np.array_equal(later, alone)
+    assert not np.allclose(embedder.encode(texts), alone, atol=1e-4)  # in one batch, int8 vectors move

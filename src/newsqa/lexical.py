@@ -30,7 +30,12 @@ _stemmer = snowballstemmer.stemmer("porter")
 def fold(text: str) -> str:
     """Lower case without diacritics, as FTS5's `remove_diacritics 2` sees text."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if decomposed.isascii():
+        return decomposed
+    # Only the few distinct characters are tested, not every character: a per-character generator
+    # took 20 ms of a 165 ms answer (profiled over 40 dev-set questions).
+    marks = {ord(c): None for c in set(decomposed) if unicodedata.combining(c)}
+    return decomposed.translate(marks) if marks else decomposed
 
 
 def words(text: str) -> list[str]:

@@ -203,7 +203,7 @@ class NewsQA:
         """Retrieval, narrowed to the period and outlets the question names, and the extractive
         choice over it: what every answerer is handed."""
         named = self.named_filters(question, reader)
-        query_vector = self.embedder.encode([query])[0]
+        query_vector = self.embedder.encode_remembered([query])[0]
         clock.lap("embed")
         retriever = Retriever(reader, self.embedder, self.settings.retrieval)
         searched = filters.merged(named) if named else filters

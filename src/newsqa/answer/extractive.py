@@ -238,7 +238,7 @@ class ExtractiveAnswerer:
         chosen: list[Candidate] = []
         confidence: list[float] = []
         share = max(self.settings.part_sentences, self.settings.max_sentences // len(parts))
-        for part, vector in zip(parts, self.embedder.encode(parts)):
+        for part, vector in zip(parts, self.embedder.encode_remembered(parts)):
             # each part scores its own copies of the sentences, read once
             choice = self._select(self.analyse(part, query, vector, [replace(c) for c in sentences], hits), share)
             if choice.sentences:
@@ -272,7 +272,7 @@ class ExtractiveAnswerer:
         for c, p in zip(candidates, models.cheap.probability(analysis.cheap)):
             c.cheap = float(p)
         analysis.shortlist = sorted(candidates, key=lambda c: -c.cheap)[: self.settings.rerank]
-        for c, v in zip(analysis.shortlist, self.embedder.encode([c.text for c in analysis.shortlist])):
+        for c, v in zip(analysis.shortlist, self.embedder.encode_remembered([c.text for c in analysis.shortlist])):
             c.vector, c.meaning = v, float(v @ query_vector)
         index = {id(c): i for i, c in enumerate(candidates)}
         analysis.full = self._full_features(analysis.shortlist, analysis.cheap[[index[id(c)] for c in analysis.shortlist]])
