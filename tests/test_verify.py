@@ -68,6 +68,8 @@ FLIPS = [
      "All of the three contractors have submitted a bid so far."),
     ("outcome", "The council threatened to cancel the contract with Norvik Shipping.",
      "The council cancelled the contract with Norvik Shipping."),
+    ("wrong date", "Unemployment in the region fell to 6 percent in 2016, the lowest level in a decade.",
+     "Unemployment in the region fell to 6 percent in 2014, the lowest level in a decade."),
     ("quantifier swapped", "Fishermen only want the old quay repaired, the union said.",
      "Fishermen also want the old quay repaired, the union said."),
     ("roles swapped, each clause right alone",  # verify judges the clauses apart when the whole fails
