@@ -16,7 +16,7 @@ from . import __version__
 from .config import BACKENDS, DEFAULT_BACKEND, PRESETS, Settings, preset
 from .fetch import is_url
 from .ingest import parse_date, parse_field_map
-from .store import IndexDamaged, StoreError
+from .storage import IndexDamaged, StoreError, index_exists, location_of, open_reader
 
 DEFAULT_INDEX = "index"
 _COMMENT = re.compile(r"(^|\s)#.*")  # a comment in a --urls file; a URL's own #fragment has no space before it
@@ -326,9 +326,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _check_index(index: str) -> None:
     """Open the index once, so that a missing or damaged one is one line and its exit code before a
     server starts (the chat's own launch reports it as a bare exit)."""
-    from .store import Reader
-
-    Reader(Path(index)).db.close()
+    open_reader(location_of(index)).close()
 
 
 def _remove(args: argparse.Namespace) -> int:
@@ -365,7 +363,7 @@ def _watch(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"newsqa watch: {exc}", file=sys.stderr)
         return 2
-    if (Path(args.index) / "manifest.json").exists():
+    if index_exists(location_of(args.index)):
         qa = NewsQA.open(args.index, settings=settings)  # the index's own model, whatever --model says
     else:
         qa = NewsQA.build([], args.index, settings=settings)  # an empty index to fill
