@@ -23,6 +23,7 @@ from .embedding import Embedder, load_embedder
 from .fetch import split_urls
 from .ingest import IngestResult, load_paths, make_article, parse_date
 from .question import outlets_named, period, retrieval_query, validate
+from .redact import mask
 from .retrieve import Filters, Retriever
 from .storage import (FetchState, Location, StoreReader, begin_write, check_model, index_exists, location_of,
                       open_reader, read_manifest)
@@ -145,7 +146,7 @@ class NewsQA:
         reader = self.reader
         manifest = reader.manifest
         return {
-            "index": str(self.index_dir),
+            "index": mask(str(self.index_dir)),  # a database URL's password stays out of what is shown
             "description": manifest.get("description", ""),
             **reader.stats(),
             **reader.coverage(),  # outlets (count, oldest, newest each), weeks (articles per week), oldest, newest

@@ -1,7 +1,7 @@
 """The one interface to an index, whatever holds it: a directory (store.py: SQLite + FAISS, the embedded
-default).
+default) or a PostgreSQL database with pgvector (pgstore.py).
 
-Retrieval,
+An index location is a directory path, or a URL `postgresql://user@host/db[?schema=NAME]`. Retrieval,
 answering, the chat and the CLI reach the index only through a `StoreReader` (one state of the index, safe
 to share between threads) and a `StoreWriter` (one write, committed whole or not at all).
 """
@@ -167,6 +167,10 @@ def check_model(manifest: dict[str, Any], model: str, dimension: int | None, ind
 
 def open_reader(location: Location) -> StoreReader:
     """The current state of the index at `location`; IndexNotFound, IndexIncompatible or IndexDamaged if none."""
+    if is_database_url(location):
+        from .pgstore import PgReader
+
+        return PgReader(str(location))
     from .store import Reader
 
     return Reader(Path(location))
@@ -175,6 +179,10 @@ def open_reader(location: Location) -> StoreReader:
 def begin_write(location: Location, model: dict[str, Any], settings: Settings) -> AbstractContextManager[StoreWriter]:
     """A write to the index at `location` (made when missing); `model` is the embedding model's
     {"name", "dimension", "max_tokens"}, which an existing index must have been built with."""
+    if is_database_url(location):
+        from .pgstore import PgWriter
+
+        return PgWriter.begin(str(location), model, settings)
     from .store import Writer
 
     return Writer.begin(Path(location), model, settings)
@@ -182,12 +190,20 @@ def begin_write(location: Location, model: dict[str, Any], settings: Settings) -
 
 def read_manifest(location: Location) -> dict[str, Any]:
     """What the index at `location` records of itself (IndexNotFound if there is none)."""
+    if is_database_url(location):
+        from .pgstore import read_meta
+
+        return read_meta(str(location))
     from .store import read_manifest as read_directory_manifest
 
     return read_directory_manifest(Path(location))
 
 
 def index_exists(location: Location) -> bool:
+    if is_database_url(location):
+        from .pgstore import has_index
+
+        return has_index(str(location))
     from .store import MANIFEST
 
     return (Path(location) / MANIFEST).exists()

@@ -49,7 +49,7 @@ from .qa import NewsQA  # noqa: E402
 from .question import MAX_QUESTION_CHARS, message_text  # noqa: E402
 from .reporting import BEFORE_OUTCOME  # noqa: E402
 from .reporting import said_differently, said_later  # noqa: E402
-from .storage import StoreError  # noqa: E402
+from .storage import StoreError, is_database_url  # noqa: E402
 from .types import Answer, Article, Citation, Conflict, Hit, Problem  # noqa: E402
 from .web import WebResult, load_urls  # noqa: E402
 
@@ -644,6 +644,9 @@ class ChatApp:
         """This session's own copy of the shared index, made on its first upload."""
         if overlay is not None:
             return overlay
+        if is_database_url(self.qa.index_dir):  # a session's copy is a directory copy of a directory index
+            raise UploadRefused("This chat's articles are in a shared database, which cannot be copied for one "
+                                "session: nothing was added. Ask the operator to add them.")
         with self._copies_lock:
             if len(self._copies) >= MAX_SESSION_COPIES:
                 raise UploadRefused("Too many visitors are adding articles at the moment: nothing was added. "
