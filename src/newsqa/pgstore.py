@@ -28,10 +28,10 @@ import numpy as np
 
 from . import __version__
 from .config import Settings
-from .lexical import term_set
+from .lexical import terms
 from .redact import mask
 from .storage import (ArticleRejected, ChunkRow, FetchState, IndexChunk, IndexIncompatible, IndexLocked,
-                      IndexNotFound, StoredArticle, StoreError, check_model)
+                      IndexNotFound, StoredArticle, StoreError, check_model, ids_where_sql)
 from .types import Article, Chunk, Filters, Span
 
 try:
@@ -116,7 +116,7 @@ def split_url(url: str) -> tuple[str, str]:
     schemas = [value for key, value in query if key == "schema"]
     schema = schemas[-1] if schemas else DEFAULT_SCHEMA
     if not schema or not schema.replace("_", "a").isalnum() or schema[0].isdigit():
-        raise ValueError(f"schema={schema!r} in the index URL is not a plain schema name; use letters, digits "
+        raise StoreError(f"schema={schema!r} in the index URL is not a plain schema name; use letters, digits "
                          "and _ (not first a digit), e.g. ?schema=newsqa")
     rest = urlencode([(key, value) for key, value in query if key != "schema"])
     return urlunsplit(parts._replace(query=rest)), schema.lower()
@@ -397,7 +397,7 @@ class PgReader:
             return []
         rows = dict(self._rows("SELECT id, 1 - (embedding <=> %s::halfvec) FROM chunks WHERE id = ANY(%s)",
                                [_vector(vector), chunk_ids]))
-        return [float(rows[i]) for i in chunk_ids]
+        return [float(rows.get(i, 0.0)) for i in chunk_ids]  # 0: removed by a write since the search began
 
     def chunk_owners(self, chunk_ids: list[int]) -> set[int]:
         if not chunk_ids:
@@ -480,16 +480,7 @@ class PgWriter:
         """See store.Writer.ids_where."""
         if not (before or source):
             return []
-        where, params = [], []
-        if before:
-            where.append("(CASE length(d) WHEN 4 THEN d || '-99-99' WHEN 7 THEN d || '-99' ELSE d END) < %s")
-            params.append(before)
-        if source:
-            where.append("lower(source) = lower(%s)")
-            params.append(source)
-        return [r[0] for r in self._rows(
-            "SELECT id FROM (SELECT id, source, COALESCE(NULLIF(published, ''), left(added_at, 10)) AS d "
-            f"FROM articles) AS dated WHERE {' AND '.join(where)}", params)]
+        return [r[0] for r in self._rows(*ids_where_sql(before, source, "%s"))]
 
     def save_fetch_state(self, states: Iterable[FetchState]) -> None:
         changed = 0
@@ -555,7 +546,7 @@ class PgWriter:
         """The articles holding each stemmed content word, for the answerer's IDF (document_frequencies)."""
         self.conn.execute("INSERT INTO terms (term, articles) SELECT unnest(%s::text[]), %s "
                           "ON CONFLICT (term) DO UPDATE SET articles = terms.articles + excluded.articles",
-                          [sorted(term_set(text)), change])
+                          [sorted(set(terms(text))), change])  # not lexical.term_set: its cache would keep texts
 
     def _commit(self, first: bool) -> None:
         (articles, sources, oldest, newest, chunks), = self._rows(

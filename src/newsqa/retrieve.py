@@ -102,7 +102,9 @@ class Retriever:
         for n, chunk_list in chosen.items():
             entry, top = articles[n], max(cosines[chunk_list[0].id], 1e-6)
             for chunk in chunk_list:
-                row, cosine = rows[chunk.id], cosines[chunk.id]
+                row, cosine = rows.get(chunk.id), cosines[chunk.id]
+                if row is None:  # a database index: removed by another process's write since the search began
+                    continue
                 hits.append(Hit(
                     chunk_id=chunk.id, article_id=row.article_id, title=row.title, source=row.source,
                     published=row.published, url=row.url, text=row.text, start=chunk.start,

@@ -165,6 +165,21 @@ def check_model(manifest: dict[str, Any], model: str, dimension: int | None, ind
             f"or build a new index for {model} in another directory (newsqa build PATH --index NEWDIR --model {model})")
 
 
+def ids_where_sql(before: str, source: str, placeholder: str) -> tuple[str, list[str]]:
+    """The query for `StoreWriter.ids_where` (the same SQL in SQLite and PostgreSQL, but for the parameter
+    `placeholder`): an article's date is its publication date, else the day it was added; a partial date
+    (2017-03) is before a day only if all of it is."""
+    where, params = [], []
+    if before:
+        where.append(f"(CASE length(d) WHEN 4 THEN d || '-99-99' WHEN 7 THEN d || '-99' ELSE d END) < {placeholder}")
+        params.append(before)
+    if source:
+        where.append(f"lower(source) = lower({placeholder})")
+        params.append(source)
+    return ("SELECT id FROM (SELECT id, source, COALESCE(NULLIF(published, ''), substr(added_at, 1, 10)) AS d "
+            f"FROM articles) AS dated WHERE {' AND '.join(where)}", params)
+
+
 def open_reader(location: Location) -> StoreReader:
     """The current state of the index at `location`; IndexNotFound, IndexIncompatible or IndexDamaged if none."""
     if is_database_url(location):

@@ -32,7 +32,7 @@ from .lexical import fts_query
 # The errors and records are the store interface's (storage.py), named here too for the code that imports them here
 from .storage import (ArticleRejected, ChunkRow, FetchState, IndexChunk, IndexDamaged,  # noqa: F401
                       IndexIncompatible, IndexLocked, IndexNotFound, IndexWriteFailed, StoredArticle, StoreError,
-                      check_model)
+                      check_model, ids_where_sql)
 from .types import Article, Chunk, Filters, Span
 
 FORMAT = 2  # 2: keyword search over whole articles (articles_fts) instead of chunks
@@ -569,16 +569,7 @@ class Writer:
         is before a day only if all of it is. Neither given: none (never every article)."""
         if not (before or source):
             return []
-        where, params = [], []
-        if before:
-            where.append("(CASE length(d) WHEN 4 THEN d || '-99-99' WHEN 7 THEN d || '-99' ELSE d END) < ?")
-            params.append(before)
-        if source:
-            where.append("source = ? COLLATE NOCASE")
-            params.append(source)
-        rows = self.db.execute("SELECT id FROM (SELECT id, source, COALESCE(NULLIF(published, ''), "
-                               f"substr(added_at, 1, 10)) AS d FROM articles) WHERE {' AND '.join(where)}",
-                               params)
+        rows = self.db.execute(*ids_where_sql(before, source, "?"))
         return [r[0] for r in rows]
 
     def save_fetch_state(self, states: Iterable[FetchState]) -> None:
