@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import json
+import math
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,7 +30,7 @@ import numpy as np
 
 from . import __version__
 from .config import Settings
-from .lexical import terms
+from .lexical import stem, terms
 from .redact import mask
 from .storage import (ArticleRejected, ChunkRow, FetchState, IndexChunk, IndexIncompatible, IndexLocked,
                       IndexNotFound, StoredArticle, StoreError, check_model, ids_where_sql)
@@ -381,17 +382,26 @@ class PgReader:
         return sorted(((int(i), float(s)) for i, s in rows), key=lambda hit: -hit[1])  # relaxed order: re-sort
 
     def keyword_search(self, query_words: list[str], limit: int, filters: Filters) -> dict[int, float]:
-        """The best `limit` articles by `ts_rank_cd` (cover density; normalized by the log of the article's
-        length, as BM25 discounts long articles), by row number n, best first."""
+        """The best `limit` articles holding any query word, by row number n, best first. Each word's
+        `ts_rank` (its frequency, saturating; over the log of the article's length) weighted by its BM25
+        IDF, summed: PostgreSQL's ranks know no IDF, and without it common words outvote rare ones."""
         words = [w for w in dict.fromkeys(query_words) if w.isalnum()]  # lexical.words: letters and digits only
         if not words:
             return {}
+        idf = self._idf(words)
         where, params = _filter_sql(filters, "a.published", "lower(a.source)")
+        score = " + ".join(f"%s * ts_rank(a.keywords, to_tsquery('english', %s), {KEYWORD_NORMALIZATION})"
+                           for _ in words)
         rows = self._rows(
-            f"SELECT a.n, ts_rank_cd(a.keywords, q, {KEYWORD_NORMALIZATION}) AS rank "
-            f"FROM articles a, to_tsquery('english', %s) q WHERE a.keywords @@ q AND {where} "
-            "ORDER BY rank DESC, a.n LIMIT %s", [" | ".join(words), *params, limit])
+            f"SELECT a.n, {score} AS rank FROM articles a, to_tsquery('english', %s) q "
+            f"WHERE a.keywords @@ q AND {where} ORDER BY rank DESC, a.n LIMIT %s",
+            [*(x for w in words for x in (idf[w], w)), " | ".join(words), *params, limit])
         return {n: float(rank) for n, rank in rows}
+
+    def _idf(self, words: list[str]) -> dict[str, float]:
+        """BM25's IDF of each word, from the articles holding its stem (the terms table)."""
+        df, total = self.document_frequencies([stem(w) for w in words])
+        return {w: math.log(1 + (total - df[stem(w)] + 0.5) / (df[stem(w)] + 0.5)) for w in words}
 
     def chunk_similarities(self, chunk_ids: list[int], vector: np.ndarray) -> list[float]:
         if not chunk_ids:
@@ -423,7 +433,7 @@ class PgReader:
         return {r[0]: ChunkRow(*r) for r in rows}
 
 
-# ts_rank_cd's normalization: 1 divides by 1 + the log of the article's length in words. Measured on the
+# ts_rank's normalization: 1 divides by 1 + the log of the article's length in words. Measured on the
 # demo corpus with `newsqa eval retrieval` (README, Scale).
 KEYWORD_NORMALIZATION = 1
 
