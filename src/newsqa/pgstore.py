@@ -33,7 +33,8 @@ from .config import Settings
 from .lexical import stem, terms
 from .redact import mask
 from .storage import (ArticleRejected, ChunkRow, FetchState, IndexChunk, IndexIncompatible, IndexLocked,
-                      IndexNotFound, StoredArticle, StoreError, check_model, ids_where_sql)
+                      IndexNotFound, StoredArticle, StoreError, check_model, ids_where_sql,
+                      COUNTS_SQL, manifest_of)
 from .types import Article, Chunk, Filters, Span
 
 try:
@@ -45,9 +46,13 @@ except ImportError:  # the `postgres` extra is not installed
 
 SCHEMA_VERSION = 1
 DEFAULT_SCHEMA = "newsqa"
-# HNSW candidates kept while searching. pgvector's default (40) is below the retriever's depth (50 chunks);
-# 100 kept recall@10 against exact search at 0.99 on the demo corpus (bench/pgvector.py).
+# HNSW candidates kept while searching. pgvector's default (40) is below the retriever's depth (50 chunks).
+# Recall@10 against exact search on the demo corpus, 293 questions (bench/results/pgvector.md): 40: 0.965,
+# 100: 0.990 (0.966 with an outlet-and-quarter filter), at 1.5 ms p50; 200: 0.998 at twice the time.
 EF_SEARCH = 100
+# ts_rank's normalization 1 divides by 1 + the log of the article's length in words (BM25 also discounts long
+# articles); with it, recall@5 on the demo corpus equals the directory index's (README, Scale). Others not tried.
+KEYWORD_NORMALIZATION = 1
 POOL_SIZE = 8  # connections per database and schema: a chat server answers a few questions at a time
 CONNECT_TIMEOUT = 10  # seconds to wait for a connection before saying the database cannot be reached
 _ID_BATCH = 1000  # ids per `= ANY(%s)` array in a write
@@ -433,10 +438,6 @@ class PgReader:
         return {r[0]: ChunkRow(*r) for r in rows}
 
 
-# ts_rank's normalization: 1 divides by 1 + the log of the article's length in words. Measured on the
-# demo corpus with `newsqa eval retrieval` (README, Scale).
-KEYWORD_NORMALIZATION = 1
-
 
 class PgWriter:
     """One write: a transaction on one pooled connection, holding the index's advisory lock."""
@@ -570,21 +571,11 @@ class PgWriter:
 
     def _commit(self, first: bool) -> None:
         self._write_terms()
-        (articles, sources, oldest, newest, chunks), = self._rows(
-            "SELECT COUNT(*), COUNT(DISTINCT NULLIF(source, '')), MIN(NULLIF(published, '')), "
-            "MAX(NULLIF(published, '')), (SELECT COUNT(*) FROM chunks) FROM articles")
-        manifest = {
-            "format": SCHEMA_VERSION,
-            "newsqa_version": __version__,
-            "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "model": self.model,
-            "description": self.description,
-            "counts": {"articles": articles, "chunks": chunks, "sources": sources},
-            "date_range": [oldest or "", newest or ""],
-            "faiss": {"type": f"pgvector HNSW halfvec({self.model['dimension']}) cosine", "vectors": chunks,
-                      "ef_search": EF_SEARCH},
-            "settings": self.settings,
-        }
+        counts = self._rows(COUNTS_SQL)[0]
+        chunks = self._rows("SELECT COUNT(*) FROM chunks")[0][0]
+        vectors = {"type": f"pgvector HNSW halfvec({self.model['dimension']}) cosine", "vectors": chunks,
+                   "ef_search": EF_SEARCH}
+        manifest = manifest_of(SCHEMA_VERSION, self.model, self.description, self.settings, counts, chunks, vectors)
         document = json.dumps(manifest)
         if first:
             self.conn.execute("INSERT INTO meta (schema_version, generation, manifest) VALUES (%s, 1, %s)",

@@ -8,6 +8,7 @@ to share between threads) and a `StoreWriter` (one write, committed whole or not
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -17,6 +18,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
+from . import __version__
 from .config import Settings
 from .types import Article, Chunk, Filters, Span
 
@@ -163,6 +165,28 @@ def check_model(manifest: dict[str, Any], model: str, dimension: int | None, ind
             f"{index_dir} was built with the embedding model {built['name']} ({built['dimension']}-d), "
             f"not {shown}; its vectors cannot be searched with another model. Use --model {built['name']}, "
             f"or build a new index for {model} in another directory (newsqa build PATH --index NEWDIR --model {model})")
+
+
+# An index's article counts and dates, as its manifest records them (the same SQL in SQLite and PostgreSQL)
+COUNTS_SQL = ("SELECT COUNT(*), COUNT(DISTINCT NULLIF(source, '')), MIN(NULLIF(published, '')), "
+              "MAX(NULLIF(published, '')) FROM articles")
+
+
+def manifest_of(version: int, model: dict[str, Any], description: str, settings: dict[str, Any],
+                counts: Sequence[Any], chunks: int, vectors: dict[str, Any]) -> dict[str, Any]:
+    """What an index records of itself at a commit; `counts` is the row COUNTS_SQL gives."""
+    articles, sources, oldest, newest = counts
+    return {
+        "format": version,
+        "newsqa_version": __version__,
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "model": model,
+        "description": description,
+        "counts": {"articles": articles, "chunks": chunks, "sources": sources},
+        "date_range": [oldest or "", newest or ""],
+        "faiss": vectors,  # how the vectors are searched (the key predates other backends)
+        "settings": settings,
+    }
 
 
 def ids_where_sql(before: str, source: str, placeholder: str) -> tuple[str, list[str]]:

@@ -32,7 +32,7 @@ from .lexical import fts_query
 # The errors and records are the store interface's (storage.py), named here too for the code that imports them here
 from .storage import (ArticleRejected, ChunkRow, FetchState, IndexChunk, IndexDamaged,  # noqa: F401
                       IndexIncompatible, IndexLocked, IndexNotFound, IndexWriteFailed, StoredArticle, StoreError,
-                      check_model, ids_where_sql)
+                      COUNTS_SQL, check_model, ids_where_sql, manifest_of)
 from .types import Article, Chunk, Filters, Span
 
 FORMAT = 2  # 2: keyword search over whole articles (articles_fts) instead of chunks
@@ -693,9 +693,7 @@ class Writer:
 
     def _commit(self) -> None:
         self.db.commit()
-        counts = self.db.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT NULLIF(source, '')), MIN(NULLIF(published, '')), "
-            "MAX(NULLIF(published, '')) FROM articles").fetchone()
+        counts = self.db.execute(COUNTS_SQL).fetchone()
         chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         # Merge the keyword index's segments and drop free pages: the generation is final from here on.
         self.db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('optimize')")
@@ -709,18 +707,9 @@ class Writer:
         _write_vectors(self.vectors, self.vectors_path)
         for path in (self.db_path, self.vectors_path):
             _fsync(path)
-        manifest = {
-            "format": FORMAT,
-            "newsqa_version": __version__,
-            "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "model": self.model,
-            "description": self.description,
-            "counts": {"articles": counts[0], "chunks": chunks, "sources": counts[1]},
-            "date_range": [counts[2] or "", counts[3] or ""],
-            "faiss": {"type": _faiss_type(self.vectors), "vectors": self.vectors.ntotal, **_search_defaults(self.vectors)},
-            "settings": self.settings,
-            "files": {"database": self.db_path.name, "vectors": self.vectors_path.name},
-        }
+        vectors = {"type": _faiss_type(self.vectors), "vectors": self.vectors.ntotal, **_search_defaults(self.vectors)}
+        manifest = {**manifest_of(FORMAT, self.model, self.description, self.settings, counts, chunks, vectors),
+                    "files": {"database": self.db_path.name, "vectors": self.vectors_path.name}}
         tmp = self.manifest_tmp
         tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _fsync(tmp)
