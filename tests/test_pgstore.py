@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -129,25 +128,12 @@ def test_an_unchanged_rebuild_changes_nothing(index_url: str) -> None:
     assert sql(index_url, "SELECT generation FROM meta") == generation
 
 
-def test_a_second_writer_is_told_the_index_is_locked(index_url: str) -> None:
+def test_a_second_writer_is_told_the_index_is_locked(index_url: str, hold_write) -> None:
     qa = NewsQA.build(ARTICLES[:1], index_url)
     model = qa.reader.manifest["model"]
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with PgWriter.begin(index_url, model, Settings()):
-            holding.set()
-            release.wait(30)
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert holding.wait(30)
+    with hold_write(lambda: PgWriter.begin(index_url, model, Settings())):
         with pytest.raises(IndexLocked, match="index is locked"):
             NewsQA.open(index_url).add(ARTICLES[1:2])
-    finally:
-        release.set()
-        thread.join()
     assert NewsQA.open(index_url).add(ARTICLES[1:2]).added == 1  # free again once the holder is done
 
 

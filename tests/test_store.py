@@ -520,27 +520,14 @@ def _writer_args(index: Path) -> tuple:
     return index, m["model"], Settings.from_dict(m["settings"])
 
 
-def test_second_writer_gets_index_locked(built: NewsQA) -> None:
+def test_second_writer_gets_index_locked(built: NewsQA, hold_write) -> None:
     index = built.index_dir
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with Writer.begin(*_writer_args(index)):
-            holding.set()
-            release.wait(30)
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert holding.wait(30)
+    with hold_write(lambda: Writer.begin(*_writer_args(index))):
         with pytest.raises(IndexLocked, match="index is locked") as exc:
             NewsQA.open(index).add([Article(text="A late article about the ferry timetable.", id="late")])
         assert str(index) in str(exc.value)
         with pytest.raises(IndexLocked, match="index is locked"):
             NewsQA.open(index).remove(["wire-chips"])
-    finally:
-        release.set()
-        thread.join()
     assert NewsQA.open(index).remove(["wire-chips"]) == 1  # free again once the holder is done
 
 
