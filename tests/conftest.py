@@ -18,6 +18,33 @@ SAMPLE = ROOT / "src" / "newsqa" / "data" / "s400-turkey-2020-12-29.txt"
 DATA = Path(__file__).resolve().parent / "data"
 
 
+@pytest.fixture
+def hold_write():
+    """`with hold_write(lambda: Writer.begin(...)):` keeps a write open in another thread for the block."""
+    import threading
+    from contextlib import contextmanager
+
+    @contextmanager
+    def hold(begin):  # noqa: ANN001, ANN202 - a callable making a writer's context manager
+        holding, release = threading.Event(), threading.Event()
+
+        def run() -> None:
+            with begin():
+                holding.set()
+                release.wait(30)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        try:
+            assert holding.wait(30)
+            yield
+        finally:
+            release.set()
+            thread.join()
+
+    return hold
+
+
 @pytest.fixture(scope="session")
 def sample_article() -> Path:
     return SAMPLE

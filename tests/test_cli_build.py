@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from newsqa.config import Settings
 from newsqa.store import Writer
 
 ARTICLES = Path(__file__).resolve().parent / "data" / "store" / "articles"
@@ -100,7 +101,7 @@ def test_build_while_another_writer_holds_the_lock_exits_1(cli_built: SimpleName
     corpus, index = copy_of(cli_built, tmp_path)
     (corpus / "extra.txt").write_text("Snow closed the mountain pass on Friday.\n", encoding="utf-8")
     before = manifest(index)
-    with Writer.begin(index, before["model"], before["settings"]):
+    with Writer.begin(index, before["model"], Settings.from_dict(before["settings"])):
         result = newsqa("build", corpus, "--index", index, "--quiet", cwd=tmp_path)
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert "index is locked" in result.stderr and str(index) in result.stderr

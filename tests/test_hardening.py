@@ -186,7 +186,7 @@ def test_an_article_the_database_refuses_after_embedding_loses_nothing_else(tmp_
     good = Article(text=GOOD, id="good", title="Ferries", origin="/in/good.txt")
     bad = Article(text="A second, different article about trains.", id="bad", origin="/in/\udcff.txt")  # unstorable
     report = indexing.BuildReport()
-    with Writer.begin(tmp_path / "index", model, Settings().manifest_dict()) as writer:
+    with Writer.begin(tmp_path / "index", model, Settings()) as writer:
         plan = indexing.plan([bad, good], writer, set(), report)
         chunker = Chunker(embedder.tokenizer, embedder.max_tokens, Settings().chunking)
         indexing.apply(plan, writer, chunker, embedder, report)

@@ -15,7 +15,7 @@ import pytest
 
 from newsqa import Article, NewsQA, Settings
 from newsqa.config import IndexSettings
-from newsqa.retrieve import Filters, Retriever
+from newsqa.retrieve import Filters
 from newsqa.store import NPROBE, Reader, Writer, all_vectors, approximate_index, ivf_lists, search_parameters
 from newsqa.types import Chunk, Span
 
@@ -81,15 +81,15 @@ def test_small_index_switches_to_ivf_and_keeps_working(corpus: Path, tmp_path: P
     query = embedder.encode(["Veltron semiconductor packaging plant"])[0]
     hits = qa.search("Veltron semiconductor packaging plant", k=3)
     assert hits[0].article_id == "wire-chips"
-    retriever = Retriever(qa.reader, embedder, qa.settings.retrieval)
-    dense = [cid for cid, _ in retriever._dense(query, 10, None)]
+    dense = [cid for cid, _ in qa.reader.vector_search(query, 10, Filters())]
     assert len(set(dense) & set(exact_top(vectors, ids, query, 10))) >= 9
 
     # a date filter keeps only dated articles in range, and still fills the list
     hits = qa.search("flood barrier and rail strike", k=5, filters={"date_from": "2024-03-01", "date_to": "2024-03-31"})
     assert hits and all("2024-03-01" <= h.published <= "2024-03-31" for h in hits)
-    allowed = qa.reader.chunk_ids_where(*Filters("2024-03-01", "2024-03-31").sql())
-    dense = [cid for cid, _ in retriever._dense(query, 5, allowed)]
+    march = Filters("2024-03-01", "2024-03-31")
+    allowed = qa.reader.chunk_ids_where(march)
+    dense = [cid for cid, _ in qa.reader.vector_search(query, 5, march)]
     keep = np.isin(ids, allowed)
     assert dense == exact_top(vectors[keep], ids[keep], query, min(5, int(keep.sum())))
 
@@ -132,7 +132,7 @@ def test_writer_rebuilds_an_outgrown_ivf_index(tmp_path: Path) -> None:
     threshold, rebuilt with more lists once it has grown 4x past its lists, ids kept throughout."""
     vectors, _ = all_vectors(Reader(ROOT / "index").vectors)
     model = {"name": "all-MiniLM-L6-v2", "dimension": vectors.shape[1], "max_tokens": 256}
-    settings = replace(Settings(), index=IndexSettings(approximate_above=1000)).to_dict()  # float32 while flat
+    settings = replace(Settings(), index=IndexSettings(approximate_above=1000))  # float32 while flat
 
     def write(first: int, count: int) -> dict:
         with Writer.begin(tmp_path, model, settings) as writer:

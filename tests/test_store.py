@@ -517,46 +517,35 @@ def test_a_reader_keeps_working_after_another_write(built: NewsQA) -> None:
 
 def _writer_args(index: Path) -> tuple:
     m = manifest(index)
-    return index, m["model"], m["settings"]
+    return index, m["model"], Settings.from_dict(m["settings"])
 
 
-def test_second_writer_gets_index_locked(built: NewsQA) -> None:
+def test_second_writer_gets_index_locked(built: NewsQA, hold_write) -> None:
     index = built.index_dir
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with Writer.begin(*_writer_args(index)):
-            holding.set()
-            release.wait(30)
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert holding.wait(30)
+    with hold_write(lambda: Writer.begin(*_writer_args(index))):
         with pytest.raises(IndexLocked, match="index is locked") as exc:
             NewsQA.open(index).add([Article(text="A late article about the ferry timetable.", id="late")])
         assert str(index) in str(exc.value)
         with pytest.raises(IndexLocked, match="index is locked"):
             NewsQA.open(index).remove(["wire-chips"])
-    finally:
-        release.set()
-        thread.join()
     assert NewsQA.open(index).remove(["wire-chips"]) == 1  # free again once the holder is done
 
 
 HOLD_LOCK = """
 import json, sys
 from pathlib import Path
+from newsqa.config import Settings
 from newsqa.store import Writer
 index, model, settings = json.loads(sys.argv[1])
-with Writer.begin(Path(index), model, settings):
+with Writer.begin(Path(index), model, Settings.from_dict(settings)):
     print("holding", flush=True)
     sys.stdin.read()
 """
 
 
 def test_lock_held_by_another_process(built: NewsQA) -> None:
-    index, *rest = _writer_args(built.index_dir)
+    index, m = built.index_dir, manifest(built.index_dir)
+    rest = [m["model"], m["settings"]]
     proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, json.dumps([str(index), *rest])],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=ENV)
     try:
@@ -660,13 +649,13 @@ def test_filtered_chunk_ids_are_kept_per_generation(built: NewsQA) -> None:
     """A filter's chunk ids are computed once per generation, and a write's new generation sees its articles."""
     march = Filters("2024-03-01", "2024-03-31")
     reader = built.reader
-    ids = reader.chunk_ids_where(*march.sql())
+    ids = reader.chunk_ids_where(march)
     with database(built.index_dir) as db:
         expected = {r[0] for r in db.execute(
             "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.published LIKE '2024-03%'")}
     assert set(ids.tolist()) == expected and expected
-    assert reader.chunk_ids_where(*march.sql()) is ids
+    assert reader.chunk_ids_where(march) is ids
     built.add([Article(id="late-march", text="Ferry services resumed on the northern route after repairs.",
                        published="2024-03-30")])
-    new_ids = set(built.reader.chunk_ids_where(*march.sql()).tolist())
+    new_ids = set(built.reader.chunk_ids_where(march).tolist())
     assert new_ids - expected and set(chunk_ids(built.index_dir)["late-march"]) <= new_ids

@@ -7,7 +7,7 @@ from .indexing import BuildReport  # noqa: E402
 from .answer.contract import Draft  # noqa: E402
 from .qa import NewsQA  # noqa: E402
 from .retrieve import Filters  # noqa: E402
-from .store import IndexIncompatible, IndexLocked, IndexNotFound, StoreError  # noqa: E402
+from .storage import IndexIncompatible, IndexLocked, IndexNotFound, StoreError  # noqa: E402
 from .types import Answer, Article, Chunk, Citation, Hit, Problem, Span  # noqa: E402
 
 __all__ = [

@@ -16,7 +16,7 @@ from . import __version__
 from .config import BACKENDS, DEFAULT_BACKEND, PRESETS, Settings, preset
 from .fetch import is_url
 from .ingest import parse_date, parse_field_map
-from .store import IndexDamaged, StoreError
+from .storage import IndexDamaged, StoreError, index_exists, is_database_url, location_of, open_reader
 
 DEFAULT_INDEX = "index"
 _COMMENT = re.compile(r"(^|\s)#.*")  # a comment in a --urls file; a URL's own #fragment has no space before it
@@ -163,8 +163,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _index_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--index", default=os.environ.get("NEWSQA_INDEX", DEFAULT_INDEX), metavar="DIR",
-                        help="index directory (default: $NEWSQA_INDEX or ./index)")
+    parser.add_argument("--index", default=os.environ.get("NEWSQA_INDEX", DEFAULT_INDEX), metavar="DIR|URL",
+                        help="index directory, or postgresql://user@host/db[?schema=NAME] "
+                             "(default: $NEWSQA_INDEX or ./index)")
 
 
 def _answerer_args(parser: argparse.ArgumentParser) -> None:
@@ -326,9 +327,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _check_index(index: str) -> None:
     """Open the index once, so that a missing or damaged one is one line and its exit code before a
     server starts (the chat's own launch reports it as a bare exit)."""
-    from .store import Reader
-
-    Reader(Path(index)).db.close()
+    open_reader(location_of(index)).close()
 
 
 def _remove(args: argparse.Namespace) -> int:
@@ -365,7 +364,7 @@ def _watch(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"newsqa watch: {exc}", file=sys.stderr)
         return 2
-    if (Path(args.index) / "manifest.json").exists():
+    if index_exists(location_of(args.index)):
         qa = NewsQA.open(args.index, settings=settings)  # the index's own model, whatever --model says
     else:
         qa = NewsQA.build([], args.index, settings=settings)  # an empty index to fill
@@ -445,12 +444,13 @@ def _info(args: argparse.Namespace) -> int:
         print(json.dumps(info, indent=2))
         return 0
     first, last = info["date_range"]
+    vectors = info["faiss"] if is_database_url(args.index) else f"FAISS {info['faiss']}"  # pgvector's names itself
     print(f"index     {info['index']}\n"
           f"articles  {info['articles']}\n"
           f"chunks    {info['chunks']}\n"
           f"sources   {info['sources']}\n"
           f"dates     {first or '?'} to {last or '?'}\n"
-          f"model     {info['model']} ({info['dimension']}-d, {info['backend']}, FAISS {info['faiss']})\n"
+          f"model     {info['model']} ({info['dimension']}-d, {info['backend']}, {vectors})\n"
           f"size      {info['bytes'] / 1e6:.1f} MB\n"
           f"built     {info['built_at']}" + (f"\nholds     {info['description']}" if info["description"] else ""))
     for outlet in info["outlets"]:

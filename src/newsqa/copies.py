@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .lexical import words
-from .store import Reader
+from .storage import StoreReader
 from .types import Answer, Citation
 
 _SHINGLE = 3  # words per shingle: short enough to survive a changed word, long enough to be specific
@@ -23,7 +23,7 @@ _SHINGLE = 3  # words per shingle: short enough to survive a changed word, long 
 COPY_CONTAINMENT = 0.8
 
 
-def mark_copies(answer: Answer, reader: Reader, fold: bool = True) -> Answer:
+def mark_copies(answer: Answer, reader: StoreReader, fold: bool = True) -> Answer:
     """Citations that are copies of an earlier citation from another article are folded into it (with
     `fold`: the text is rebuilt from the citations; a generative answer's [n] markers must stay), and
     every kept citation lists the other retrieved articles that carry the same sentence."""
@@ -62,7 +62,7 @@ def shingles_of(text: str) -> set[tuple[str, ...]]:
     return {tuple(w[i:i + _SHINGLE]) for i in range(len(w) - _SHINGLE + 1)}
 
 
-def _text(reader: Reader, article_id: str) -> str:
+def _text(reader: StoreReader, article_id: str) -> str:
     article = reader.article(article_id)
     return article.text if article else ""
 

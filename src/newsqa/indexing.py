@@ -2,7 +2,7 @@
 
 `plan` compares incoming articles with what the index holds (by id, content
 hash and a duplicate key); `apply` chunks and embeds the new and changed
-ones and writes them through a store `Writer`.
+ones and writes them through a `StoreWriter` (storage.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from .chunking import Chunker
 from .embedding import Embedder
 from .normalize import dedupe_key, paragraph_blocks, text_hash
-from .store import ArticleRejected, Writer
+from .storage import ArticleRejected, StoreWriter
 from .types import Article, Chunk, Problem, Span
 
 
@@ -92,7 +92,7 @@ def origin_file(origin: str) -> str:
     return head if sep and tail.isdigit() else origin
 
 
-def plan(articles: Iterable[Article], writer: Writer, read_paths: set[str], report: BuildReport) -> Plan:
+def plan(articles: Iterable[Article], writer: StoreWriter, read_paths: set[str], report: BuildReport) -> Plan:
     stored = writer.stored()
     incoming_ids = set()
     result = Plan()
@@ -141,7 +141,7 @@ def plan(articles: Iterable[Article], writer: Writer, read_paths: set[str], repo
 WINDOW_CHARS = 2_000_000
 
 
-def apply(plan_: Plan, writer: Writer, chunker: Chunker, embedder: Embedder, report: BuildReport,
+def apply(plan_: Plan, writer: StoreWriter, chunker: Chunker, embedder: Embedder, report: BuildReport,
           progress: bool = False, on_progress: Callable[[int, int], None] | None = None) -> None:
     """Write the plan. Progress counts chunks; past the first window the total is an estimate (the chunks so far
     per character of text, times all the text), exact once the last window is chunked."""
@@ -180,7 +180,7 @@ def _windows(items: list[tuple[Article, str, str]]) -> Iterator[list[tuple[Artic
         yield window
 
 
-def _embed_and_write(chunked: list[tuple[tuple[Article, str, str], list[Chunk]]], plan_: Plan, writer: Writer,
+def _embed_and_write(chunked: list[tuple[tuple[Article, str, str], list[Chunk]]], plan_: Plan, writer: StoreWriter,
                      embedder: Embedder, report: BuildReport, on_progress: Callable[[int, int], None]) -> int:
     """Embed the chunks of some articles and write the articles; returns the chunks of articles the database
     refused (each a Problem in the report; the others are written)."""

@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,10 +23,11 @@ from .embedding import Embedder, load_embedder
 from .fetch import split_urls
 from .ingest import IngestResult, load_paths, make_article, parse_date
 from .question import outlets_named, period, retrieval_query, validate
+from .redact import mask
 from .retrieve import Filters, Retriever
-from .store import FetchState, Reader, Writer, check_model, read_manifest
+from .storage import (FetchState, Location, StoreReader, begin_write, check_model, index_exists, location_of,
+                      open_reader, read_manifest)
 from .timeline import asks_development, asks_outlets
-from .window import coverage_end
 from .types import Answer, Article, Hit, Problem
 from .web import load_urls
 
@@ -46,11 +46,11 @@ class NewsQA:
     """
 
     def __init__(self, index_dir: PathLike, settings: Settings) -> None:
-        self.index_dir = Path(index_dir)
+        self.index_dir: Location = location_of(index_dir)  # a directory, or a PostgreSQL URL
         self.settings = settings
         self.last_report: indexing.BuildReport | None = None
         self._embedder: Embedder | None = None
-        self._reader: Reader | None = None
+        self._reader: StoreReader | None = None
         self._load_lock = threading.Lock()
         self._write_lock = threading.Lock()
 
@@ -60,18 +60,19 @@ class NewsQA:
     def open(cls, index_dir: PathLike = "index", model: str | None = None,
              settings: Settings | str | None = None, answerer: str | None = None,
              answer_model: str | None = None) -> NewsQA:
-        """Open an existing index. `model`, when given, must be the embedding model it was built with;
-        `settings` (or a preset name) sets retrieval and answering, the index its build-time parts.
+        """Open an existing index (a directory or a PostgreSQL URL). `model`, when given, must be the embedding
+        model it was built with; `settings` (or a preset name) sets retrieval and answering, the index its
+        build-time parts.
         `answerer` is "extractive", "transformers:<HF id or path>" or "openai:<base_url>", and
         `answer_model` the model an OpenAI-compatible server should run."""
-        index_dir = Path(index_dir)
+        index_dir = location_of(index_dir)
         manifest = read_manifest(index_dir)
         if model:
             check_model(manifest, model, None, index_dir)
         settings = _settings(settings).built_with(manifest.get("settings", {})).with_answerer(answerer, answer_model)
         check_answerer(settings.generation.answerer)
         qa = cls(index_dir, settings)
-        qa._reader = Reader(index_dir)
+        qa._reader = open_reader(index_dir)
         return qa
 
     @classmethod
@@ -83,9 +84,9 @@ class NewsQA:
 
         The report of what was done is `qa.last_report`.
         """
-        index_dir = Path(index_dir)
+        index_dir = location_of(index_dir)
         settings = _settings(settings)
-        if (index_dir / "manifest.json").exists():
+        if index_exists(index_dir):
             manifest = read_manifest(index_dir)
             check_model(manifest, settings.embedding.model, None, index_dir)
             settings = settings.built_with(manifest.get("settings", {}))  # chunks must match the stored ones
@@ -109,14 +110,14 @@ class NewsQA:
         report = indexing.BuildReport(files=ingested.files, urls=ingested.urls, not_modified=ingested.not_modified,
                                       problems=list(ingested.problems), notes=ingested.notes)
         model = {"name": embedder.name, "dimension": embedder.dimension, "max_tokens": embedder.max_tokens}
-        with self._write_lock, Writer.begin(self.index_dir, model, self.settings.manifest_dict()) as writer:
+        with self._write_lock, begin_write(self.index_dir, model, self.settings) as writer:
             if description is not None and description != writer.description:
                 writer.description, writer.dirty = description, True
             plan = indexing.plan(ingested.articles, writer, ingested.read_paths, report)
             chunker = Chunker(embedder.tokenizer, embedder.max_tokens, self.settings.chunking)
             indexing.apply(plan, writer, chunker, embedder, report, progress=progress, on_progress=on_progress)
             writer.save_fetch_state(ingested.fetch_state)
-        self._reader = Reader(self.index_dir)
+        self._reader = open_reader(self.index_dir)
         stats = self._reader.stats()
         report.total_articles, report.total_chunks = stats["articles"], stats["chunks"]
         report.seconds = time.perf_counter() - started
@@ -131,12 +132,12 @@ class NewsQA:
         if before and parse_date(before) != before:
             raise ValueError(f"before must be a date written YYYY-MM-DD, not {before!r}")
         model = self.reader.manifest["model"]  # no need to load the model to delete
-        with self._write_lock, Writer.begin(self.index_dir, model, self.settings.manifest_dict()) as writer:
+        with self._write_lock, begin_write(self.index_dir, model, self.settings) as writer:
             if before or source:
                 known = set(ids)
                 ids += [i for i in writer.ids_where(before, source) if i not in known]
             removed = writer.delete(ids)
-        self._reader = Reader(self.index_dir)
+        self._reader = open_reader(self.index_dir)
         return removed
 
     # ------------------------------------------------------------------ reading
@@ -145,7 +146,7 @@ class NewsQA:
         reader = self.reader
         manifest = reader.manifest
         return {
-            "index": str(self.index_dir),
+            "index": mask(str(self.index_dir)),  # a database URL's password stays out of what is shown
             "description": manifest.get("description", ""),
             **reader.stats(),
             **reader.coverage(),  # outlets (count, oldest, newest each), weeks (articles per week), oldest, newest
@@ -199,7 +200,7 @@ class NewsQA:
         yield from answerer.stream(request)
 
     def _request(self, question: str, history: list[dict[str, Any]] | None, query: str, filters: Filters,
-                 reader: Reader, extractive: ExtractiveAnswerer, clock: _Clock) -> Request:
+                 reader: StoreReader, extractive: ExtractiveAnswerer, clock: _Clock) -> Request:
         """Retrieval, narrowed to the period and outlets the question names, and the extractive
         choice over it: what every answerer is handed."""
         named = self.named_filters(question, reader)
@@ -229,12 +230,12 @@ class NewsQA:
         return Request(question, history, query, hits, searched, choice, period=_period_label(named), notice=notice,
                        lap=clock.lap, timings=clock.laps, finish=lambda answer: reporting.finish(answer, reader))
 
-    def named_filters(self, question: str, reader: Reader | None = None) -> Filters | None:
+    def named_filters(self, question: str, reader: StoreReader | None = None) -> Filters | None:
         """The period ("in March 2017") and the outlets ("according to TASS") a question names."""
         reader = reader or self.reader
         outlets = outlets_named(question, reader.sources())
         # "in December" is the December before the outlets' coverage ends, not before the newest article
-        named = period(question, coverage_end(reader, outlets), reader.months()) or Filters()
+        named = period(question, reader.coverage_end(outlets), reader.months()) or Filters()
         if outlets:
             named = replace(named, sources=outlets)
         return named or None
@@ -253,11 +254,11 @@ class NewsQA:
         return self.reader.article(article_id)
 
     @property
-    def reader(self) -> Reader:
+    def reader(self) -> StoreReader:
         """The current generation; reopened when another process has written a new one."""
         reader = self._reader
         if reader is None or reader.is_stale():
-            reader = self._reader = Reader(self.index_dir)
+            reader = self._reader = open_reader(self.index_dir)
         return reader
 
     @property
@@ -297,7 +298,7 @@ class NewsQA:
 
     def _fetch_state(self) -> dict[str, FetchState]:
         """What the index remembers of earlier fetches; nothing for an index not made yet."""
-        if not (self.index_dir / "manifest.json").exists():
+        if not index_exists(self.index_dir):
             return {}
         return self.reader.fetch_state()
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from .answer.compose import human_date, text_of
 from .conflicts import find_conflicts
 from .copies import mark_copies
-from .store import Reader
+from .storage import StoreReader
 from .timeline import as_timeline, asks_development, asks_outlets, outlets_answer
 from .types import Answer, Conflict
 from .window import window
@@ -22,7 +22,7 @@ from .window import window
 BEFORE_OUTCOME = "Before then, the articles reported:"
 
 
-def finish(answer: Answer, reader: Reader) -> Answer:
+def finish(answer: Answer, reader: StoreReader) -> Answer:
     """The answer with its reports laid out (outlets listed, copies folded, a timeline), its figures
     compared, and the time window checked."""
     extractive = answer.answerer.startswith("extractive")
@@ -59,7 +59,7 @@ def said_later(c: Conflict) -> str:
             f"{c.second.figure} {c.about} [{c.second.number}], after {c.first.figure} ({earlier}) [{c.first.number}].")
 
 
-def _windowed(answer: Answer, reader: Reader) -> Answer:
+def _windowed(answer: Answer, reader: StoreReader) -> Answer:
     """An answer to an outcome after the articles end: what they said, marked as said before it, and
     not an answer to the question (abstained), with the notice saying where they end."""
     found = window(answer.question, answer.passages, [(c.quote, c.published) for c in answer.citations], reader)

@@ -19,7 +19,6 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,13 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from . import __version__
-from .types import Article, Chunk, Span
+from .config import IndexSettings, Settings
+from .lexical import fts_query
+# The errors and records are the store interface's (storage.py), named here too for the code that imports them here
+from .storage import (ArticleRejected, ChunkRow, FetchState, IndexChunk, IndexDamaged,  # noqa: F401
+                      IndexIncompatible, IndexLocked, IndexNotFound, IndexWriteFailed, StoredArticle, StoreError,
+                      COUNTS_SQL, check_model, ids_where_sql, manifest_of)
+from .types import Article, Chunk, Filters, Span
 
 FORMAT = 2  # 2: keyword search over whole articles (articles_fts) instead of chunks
 MANIFEST = "manifest.json"
@@ -42,6 +47,7 @@ _FAISS_TYPES = {"float32": "IDMap2,Flat", "float16": "IDMap2,SQfp16"}
 APPROXIMATE_CODES = "SQfp16"
 NPROBE = 32
 TRAIN_PER_LIST = 64  # k-means training sample per inverted list (FAISS warns below 39)
+_ID_BATCH = 500  # ids per SQL query (under SQLite's limit on parameters)
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -100,55 +106,8 @@ CREATE TABLE IF NOT EXISTS fetch_state (
 """
 
 
-@dataclass(frozen=True)
-class FetchState:
-    url: str
-    etag: str
-    last_modified: str
-    article_id: str  # "" for a feed, or a page whose article was not kept
-    fetched_at: str
-
-
-class StoreError(Exception):
-    """Base of the index errors; each message says what is wrong and what to do."""
-
-
-class IndexNotFound(StoreError):
-    pass
-
-
-class IndexLocked(StoreError):
-    pass
-
-
-class IndexIncompatible(StoreError):
-    pass
-
-
-class IndexDamaged(IndexIncompatible):
-    """A file of the index is missing, cut short or not what the manifest says; the message names it."""
-
-
-class IndexWriteFailed(StoreError):
-    """The disk refused a write (full, read-only); the index is as it was, with no stray files."""
-
-
-class ArticleRejected(StoreError):
-    """One article the database refused (a value SQLite cannot store); the rest of the write goes on."""
-
-
 # What a single article's values can make SQLite or FAISS raise; a full disk (OperationalError, OSError) is not one.
 _REJECTED = (sqlite3.IntegrityError, sqlite3.InterfaceError, UnicodeEncodeError, OverflowError, ValueError)
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    """What the writer needs to know of an article already in the index."""
-
-    id: str
-    content_hash: str
-    dedupe_key: str
-    origin_file: str
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any]:
@@ -272,17 +231,6 @@ def read_vectors(path: Path, manifest: dict[str, Any]) -> faiss.Index:
     return index
 
 
-def check_model(manifest: dict[str, Any], model: str, dimension: int | None, index_dir: Path) -> None:
-    """Raise unless the index was built with `model` (and, when known, `dimension`)."""
-    built = manifest["model"]
-    if built["name"] != model or (dimension is not None and built["dimension"] != dimension):
-        shown = f"{model}" + (f" ({dimension}-d)" if dimension else "")
-        raise IndexIncompatible(
-            f"{index_dir} was built with the embedding model {built['name']} ({built['dimension']}-d), "
-            f"not {shown}; its vectors cannot be searched with another model. Use --model {built['name']}, "
-            f"or build a new index for {model} in another directory (newsqa build PATH --index NEWDIR --model {model})")
-
-
 def connect_readonly(path: Path) -> sqlite3.Connection:
     """Generation files never change once named by the manifest: open them immutable."""
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
@@ -294,7 +242,7 @@ class Reader:
     """Read access to one generation of an index; safe to share between threads."""
 
     def __init__(self, index_dir: Path) -> None:
-        self.dir = index_dir
+        self.dir = self.location = index_dir
         self._manifest_stamp = _stamp(index_dir / MANIFEST)
         self.manifest = read_manifest(index_dir)
         files = self.manifest["files"]
@@ -308,11 +256,15 @@ class Reader:
         self._sources: list[str] | None = None
         self._months: dict[str, int] | None = None
         self._coverage: dict[str, Any] | None = None
-        self._chunk_ids: dict[tuple[str, tuple[Any, ...]], np.ndarray] = {}
+        self._chunk_ids: dict[Filters, np.ndarray] = {}
+        self._coverage_end: dict[tuple[str, ...], str] = {}
 
     def is_stale(self) -> bool:
         """True once the manifest names another generation (a write by any process)."""
         return _stamp(self.dir / MANIFEST) != self._manifest_stamp
+
+    def close(self) -> None:
+        self.db.close()
 
     def article(self, article_id: str) -> Article | None:
         row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -322,19 +274,90 @@ class Reader:
         for row in self.db.execute("SELECT * FROM articles ORDER BY published, id"):
             yield _article(row)
 
-    def chunk_ids_where(self, where: str, params: list[Any]) -> np.ndarray:
-        """Ids of the chunks of the articles a WHERE clause over `articles a` keeps. Kept per filter:
-        a chat's date or source filter, or a period many questions name, is asked again and again."""
-        key = (where, tuple(params))
-        ids = self._chunk_ids.get(key)
+    def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in _batches(list(ids), _ID_BATCH):
+            marks = ",".join("?" * len(batch))
+            found.update(row[0] for row in self.db.execute(f"SELECT id FROM articles WHERE id IN ({marks})", batch))
+        return found
+
+    def chunk_ids_where(self, filters: Filters) -> np.ndarray:
+        """Ids of the chunks of the articles `filters` keep. Kept per filter: a chat's date or source
+        filter, or a period many questions name, is asked again and again."""
+        ids = self._chunk_ids.get(filters)
         if ids is None:
+            where, params = filter_sql(filters)
             rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
                                    params)
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64)
             if len(self._chunk_ids) >= 64:  # bounded: filters are few, but a script may try many
                 self._chunk_ids.clear()
-            self._chunk_ids[key] = ids
+            self._chunk_ids[filters] = ids
         return ids
+
+    # -- search
+
+    def vector_search(self, vector: np.ndarray, k: int, filters: Filters) -> list[tuple[int, float]]:
+        """The `k` nearest chunks (id, cosine) among those `filters` keep, nearest first."""
+        index = self.vectors
+        allowed = self.chunk_ids_where(filters) if filters else None
+        if index.ntotal == 0 or (allowed is not None and allowed.size == 0):
+            return []
+        params = search_parameters(index, self.manifest["faiss"].get("nprobe"), allowed)
+        scores, ids = index.search(vector.reshape(1, -1).astype(np.float32), min(k, index.ntotal), params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def keyword_search(self, query_words: list[str], limit: int, filters: Filters) -> dict[int, float]:
+        """The best `limit` articles by BM25 (higher is better), by row number n, best first."""
+        match = fts_query(query_words)
+        if not match:
+            return {}
+        if filters:  # joining the articles table costs a few ms, so only a filtered search does it
+            where, params = filter_sql(filters)
+            rows = self.db.execute(
+                "SELECT a.n, bm25(articles_fts) AS rank FROM articles_fts JOIN articles a ON a.n = articles_fts.rowid "
+                f"WHERE articles_fts MATCH ? AND {where} ORDER BY rank LIMIT ?", [match, *params, limit])
+        else:
+            rows = self.db.execute("SELECT rowid, bm25(articles_fts) AS rank FROM articles_fts "
+                                   "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?", [match, limit])
+        return {r[0]: -float(r[1]) for r in rows}
+
+    def chunk_similarities(self, chunk_ids: list[int], vector: np.ndarray) -> list[float]:
+        """The cosine of each chunk with `vector` (stored vectors are normalized: a dot product)."""
+        if not chunk_ids:
+            return []
+        return (self.vectors.reconstruct_batch(np.asarray(chunk_ids, dtype=np.int64)) @ vector).tolist()
+
+    def chunk_owners(self, chunk_ids: list[int]) -> set[int]:
+        """The articles (row numbers n) these chunks belong to."""
+        if not chunk_ids:
+            return set()
+        rows = self.db.execute("SELECT DISTINCT a.n FROM chunks c JOIN articles a ON a.id = c.article_id "
+                               f"WHERE c.id IN ({','.join('?' * len(chunk_ids))})", chunk_ids)
+        return {r[0] for r in rows}
+
+    def article_chunks(self, ns: set[int]) -> dict[int, list[IndexChunk]]:
+        """The chunks of each article (by its row number n), in text order: the first is its lead."""
+        if not ns:
+            return {}
+        rows = self.db.execute(
+            "SELECT c.id, a.n, c.start, c.end FROM articles a JOIN chunks c ON c.article_id = a.id "
+            f"WHERE a.n IN ({','.join('?' * len(ns))}) ORDER BY a.n, c.position", sorted(ns))
+        chunks: dict[int, list[IndexChunk]] = {}
+        for r in rows:
+            chunks.setdefault(r[1], []).append(IndexChunk(r[0], r[2], r[3]))
+        return chunks
+
+    def chunk_rows(self, chunk_ids: list[int]) -> dict[int, ChunkRow]:
+        if not chunk_ids:
+            return {}
+        rows = self.db.execute(
+            "SELECT c.id, a.id AS article_id, substr(a.text, c.start + 1, c.end - c.start) AS text, a.title, a.source, "
+            "a.published, a.url FROM chunks c JOIN articles a ON a.id = c.article_id "
+            f"WHERE c.id IN ({','.join('?' * len(chunk_ids))})", chunk_ids)
+        return {r["id"]: ChunkRow(*r) for r in rows}
+
+    # -- articles and what they cover
 
     def sentences(self, article_id: str) -> list[Span]:
         rows = self.db.execute(
@@ -410,6 +433,24 @@ class Reader:
             self._coverage = {"outlets": outlets, "weeks": weeks, "oldest": first, "newest": last}
         return copy.deepcopy(self._coverage)
 
+    def newest_published(self, before: str = "") -> str:
+        """The newest publication date (before `before`, an ISO date, when given), or ""."""
+        sql = "SELECT MAX(published) FROM articles WHERE published != ''" + (" AND published < ?" if before else "")
+        row = self.db.execute(sql, [before] if before else []).fetchone()
+        return row[0] or ""
+
+    def coverage_end(self, sources: tuple[str, ...] = ()) -> str:
+        """The newest publication date of the named outlets' articles; without names, of the articles that
+        name an outlet (a stray article without one, like the demo's 2020 sample, does not move where the
+        outlets' coverage ends); of all articles when none names an outlet. Kept per outlets."""
+        end = self._coverage_end.get(sources)
+        if end is None:
+            where = "source IN (" + ",".join("?" * len(sources)) + ")" if sources else "source != ''"
+            row = self.db.execute(f"SELECT published FROM articles WHERE {where} AND published != '' "
+                                  "ORDER BY published DESC LIMIT 1", list(sources)).fetchone()
+            end = self._coverage_end[sources] = (row[0] if row else self.stats()["date_range"][1])[:10]
+        return end
+
     def _compute_stats(self) -> dict[str, Any]:
         row = self.db.execute(
             "SELECT COUNT(*) AS n, COUNT(DISTINCT NULLIF(source, '')) AS sources, "
@@ -417,6 +458,21 @@ class Reader:
         chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return {"articles": row["n"], "chunks": chunks, "sources": row["sources"],
                 "date_range": [row["first"] or "", row["last"] or ""], "bytes": self._bytes}
+
+
+def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
+    """A WHERE clause over `articles a` that keeps what `filters` keep, and its parameters."""
+    clauses, params = ["1"], []
+    if filters.date_from:
+        clauses.append("a.published != '' AND a.published >= substr(?, 1, length(a.published))")
+        params.append(filters.date_from)
+    if filters.date_to:
+        clauses.append("a.published != '' AND a.published <= substr(?, 1, length(a.published))")
+        params.append(filters.date_to)
+    if filters.sources:
+        clauses.append(f"lower(a.source) IN ({','.join('?' * len(filters.sources))})")
+        params += [s.lower() for s in filters.sources]
+    return " AND ".join(clauses), params
 
 
 def _article(row: sqlite3.Row) -> Article:
@@ -432,12 +488,13 @@ class Writer:
     """
 
     def __init__(self, index_dir: Path, lock: FileLock, manifest: dict[str, Any] | None,
-                 model: dict[str, Any], settings: dict[str, Any]) -> None:
+                 model: dict[str, Any], settings: Settings) -> None:
         self.dir = index_dir
         self._lock = lock
         self.previous = manifest
         self.model = model
-        self.settings = settings
+        self.settings = settings.manifest_dict()  # what the manifest records
+        self.index_settings: IndexSettings = settings.index
         self.description = (manifest or {}).get("description", "")  # what the index holds, in words
         self.generation = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.db_path = index_dir / f"newsqa-{self.generation}.sqlite"
@@ -456,7 +513,7 @@ class Writer:
     @classmethod
     @contextmanager
     def begin(cls, index_dir: str | os.PathLike[str], model: dict[str, Any],
-              settings: dict[str, Any]) -> Iterator[Writer]:
+              settings: Settings) -> Iterator[Writer]:
         """`model` is the embedding model's {"name", "dimension", "max_tokens"}; an existing
         index must have been built with the same name and dimension."""
         index_dir = Path(index_dir)
@@ -501,7 +558,7 @@ class Writer:
 
     def chunk_ids(self, article_ids: Iterable[str]) -> list[int]:
         ids: list[int] = []
-        for batch in _batches(list(article_ids), 500):
+        for batch in _batches(list(article_ids), _ID_BATCH):
             marks = ",".join("?" * len(batch))
             ids += [r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", batch)]
         return ids
@@ -512,16 +569,7 @@ class Writer:
         is before a day only if all of it is. Neither given: none (never every article)."""
         if not (before or source):
             return []
-        where, params = [], []
-        if before:
-            where.append("(CASE length(d) WHEN 4 THEN d || '-99-99' WHEN 7 THEN d || '-99' ELSE d END) < ?")
-            params.append(before)
-        if source:
-            where.append("source = ? COLLATE NOCASE")
-            params.append(source)
-        rows = self.db.execute("SELECT id FROM (SELECT id, source, COALESCE(NULLIF(published, ''), "
-                               f"substr(added_at, 1, 10)) AS d FROM articles) WHERE {' AND '.join(where)}",
-                               params)
+        rows = self.db.execute(*ids_where_sql(before, source, "?"))
         return [r[0] for r in rows]
 
     def save_fetch_state(self, states: Iterable[FetchState]) -> None:
@@ -544,7 +592,7 @@ class Writer:
         if chunk_ids:
             self.vectors.remove_ids(np.asarray(chunk_ids, dtype=np.int64))
         removed = 0
-        for batch in _batches(list(article_ids), 500):
+        for batch in _batches(list(article_ids), _ID_BATCH):
             marks = ",".join("?" * len(batch))
             self.db.execute("INSERT INTO articles_fts(articles_fts, rowid, text) SELECT 'delete', n, text "
                             f"FROM articles WHERE id IN ({marks})", batch)
@@ -624,7 +672,7 @@ class Writer:
         An IVF index is rebuilt once it has grown to need 4x its lists (each probe would scan 4x the
         vectors), and goes back to flat below half the threshold (the half keeps an index near the
         threshold from switching back and forth on every write)."""
-        above = self.settings["index"].get("approximate_above", 0)
+        above = self.index_settings.approximate_above
         n, approximate = self.vectors.ntotal, _is_ivf(self.vectors)
         outgrown = approximate and ivf_lists(n) >= 4 * faiss.extract_index_ivf(self.vectors).nlist
         if above and n > above and (not approximate or outgrown):
@@ -635,7 +683,7 @@ class Writer:
             self.vectors = flat
 
     def _new_flat(self) -> faiss.Index:
-        kind = _FAISS_TYPES[self.settings["index"]["vectors"]]
+        kind = _FAISS_TYPES[self.index_settings.vectors]
         return faiss.index_factory(self.model["dimension"], kind, faiss.METRIC_INNER_PRODUCT)
 
     def _open_vectors(self) -> faiss.Index:
@@ -645,9 +693,7 @@ class Writer:
 
     def _commit(self) -> None:
         self.db.commit()
-        counts = self.db.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT NULLIF(source, '')), MIN(NULLIF(published, '')), "
-            "MAX(NULLIF(published, '')) FROM articles").fetchone()
+        counts = self.db.execute(COUNTS_SQL).fetchone()
         chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         # Merge the keyword index's segments and drop free pages: the generation is final from here on.
         self.db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('optimize')")
@@ -661,18 +707,9 @@ class Writer:
         _write_vectors(self.vectors, self.vectors_path)
         for path in (self.db_path, self.vectors_path):
             _fsync(path)
-        manifest = {
-            "format": FORMAT,
-            "newsqa_version": __version__,
-            "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "model": self.model,
-            "description": self.description,
-            "counts": {"articles": counts[0], "chunks": chunks, "sources": counts[1]},
-            "date_range": [counts[2] or "", counts[3] or ""],
-            "faiss": {"type": _faiss_type(self.vectors), "vectors": self.vectors.ntotal, **_search_defaults(self.vectors)},
-            "settings": self.settings,
-            "files": {"database": self.db_path.name, "vectors": self.vectors_path.name},
-        }
+        vectors = {"type": _faiss_type(self.vectors), "vectors": self.vectors.ntotal, **_search_defaults(self.vectors)}
+        manifest = {**manifest_of(FORMAT, self.model, self.description, self.settings, counts, chunks, vectors),
+                    "files": {"database": self.db_path.name, "vectors": self.vectors_path.name}}
         tmp = self.manifest_tmp
         tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _fsync(tmp)

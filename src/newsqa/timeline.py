@@ -16,7 +16,7 @@ from .answer.compose import also_reported, cite, human_date, text_of
 from .clean import is_boilerplate
 from .lexical import term_set, words
 from .question import named_terms
-from .store import Reader
+from .storage import StoreReader
 from .types import Answer, Citation, Hit
 
 # Development language: the question asks for a sequence, not for one fact.
@@ -49,7 +49,7 @@ def asks_outlets(question: str) -> bool:
     return bool(_WHICH_OUTLETS.search(question))
 
 
-def as_timeline(answer: Answer, reader: Reader) -> Answer:
+def as_timeline(answer: Answer, reader: StoreReader) -> Answer:
     """The answer as one sentence per report on the subject, oldest first, each opened by its date and
     outlet and renumbered in that order. A report on the subject is a retrieved or cited article that
     mentions what the question names; its sentence is its best-scored cited one, else the sentence of
@@ -75,7 +75,7 @@ def as_timeline(answer: Answer, reader: Reader) -> Answer:
     return replace(answer, text=text, citations=timeline, timeline=timeline)
 
 
-def _closest_sentence(reader: Reader, hit: Hit, asked: frozenset[str]) -> Citation | None:
+def _closest_sentence(reader: StoreReader, hit: Hit, asked: frozenset[str]) -> Citation | None:
     """The sentence of a passage sharing most of the question's words (not page furniture, not a fragment)."""
     article = reader.article(hit.article_id)
     if article is None:
@@ -90,7 +90,7 @@ def _closest_sentence(reader: Reader, hit: Hit, asked: frozenset[str]) -> Citati
     return cite(0, article, reader.sentences(hit.article_id), span, 0.0) if shared else None
 
 
-def outlets_answer(answer: Answer, reader: Reader) -> Answer:
+def outlets_answer(answer: Answer, reader: StoreReader) -> Answer:
     """"Which outlets reported ...?": one line per outlet among the retrieved articles that mention
     what the question names, oldest report first, each citing its first matching sentence."""
     names = named_terms(answer.question)
@@ -114,7 +114,7 @@ def _opening(c: Citation) -> str:
     return f"{when}, {c.source or 'an article'} reported:"
 
 
-def _mentions(reader: Reader, article_id: str, names: set[str], share: float = _ON_SUBJECT) -> bool:
+def _mentions(reader: StoreReader, article_id: str, names: set[str], share: float = _ON_SUBJECT) -> bool:
     """Whether an article mentions `share` of the names (any, by default); True when there are none."""
     if not names:
         return True
@@ -123,7 +123,7 @@ def _mentions(reader: Reader, article_id: str, names: set[str], share: float = _
     return len(names & present) >= max(1.0, share * len(names))
 
 
-def _cite_passage(reader: Reader, hit: Hit, number: int) -> Citation:
+def _cite_passage(reader: StoreReader, hit: Hit, number: int) -> Citation:
     article = reader.article(hit.article_id)
     assert article is not None
     spans = reader.sentences(hit.article_id)

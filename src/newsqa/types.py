@@ -7,6 +7,7 @@ point at exact sentences of stored articles.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -174,3 +175,47 @@ class Answer:
             "timeline": [c.to_dict() for c in self.timeline], "conflicts": [c.to_dict() for c in self.conflicts],
             "updates": [u.to_dict() for u in self.updates],
         }
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to articles published in [date_from, date_to] and/or from some sources.
+
+    Dates are ISO strings and compare at the precision the article has: an article
+    dated only "2017-03" is inside a filter from 2017-03-10 to 2017-03-20.
+    """
+
+    date_from: str = ""
+    date_to: str = ""
+    sources: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if value:
+                try:
+                    dt.date.fromisoformat(value)
+                except ValueError:
+                    raise ValueError(f"{name} must be an ISO date such as 2017-03-15, not {value!r}") from None
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError(f"date_from {self.date_from} is after date_to {self.date_to}")
+
+    @classmethod
+    def of(cls, value: Filters | dict[str, Any] | None) -> Filters:
+        if value is None or isinstance(value, Filters):
+            return value or cls()
+        unknown = set(value) - {"date_from", "date_to", "sources"}
+        if unknown:
+            raise ValueError(f"unknown filter {sorted(unknown)[0]!r}; use date_from, date_to, sources")
+        sources = value.get("sources") or ()
+        return cls(value.get("date_from") or "", value.get("date_to") or "",
+                   (sources,) if isinstance(sources, str) else tuple(sources))
+
+    def __bool__(self) -> bool:
+        return bool(self.date_from or self.date_to or self.sources)
+
+    def merged(self, other: Filters) -> Filters:
+        """This filter narrowed by `other` (used when a question names a period)."""
+        ends = [d for d in (self.date_to, other.date_to) if d]
+        return Filters(max(self.date_from, other.date_from), min(ends) if ends else "",
+                       self.sources or other.sources)

@@ -49,7 +49,7 @@ from .qa import NewsQA  # noqa: E402
 from .question import MAX_QUESTION_CHARS, message_text  # noqa: E402
 from .reporting import BEFORE_OUTCOME  # noqa: E402
 from .reporting import said_differently, said_later  # noqa: E402
-from .store import StoreError  # noqa: E402
+from .storage import StoreError, is_database_url  # noqa: E402
 from .types import Answer, Article, Citation, Conflict, Hit, Problem  # noqa: E402
 from .web import WebResult, load_urls  # noqa: E402
 
@@ -88,7 +88,6 @@ ALLOW_WRITES_VARIABLE = "NEWSQA_ALLOW_WRITES"
 FETCH_PRIVATE_VARIABLE = "NEWSQA_FETCH_PRIVATE"
 TOKEN_VARIABLE = "NEWSQA_OPERATOR_TOKEN"
 MIN_TOKEN_CHARS = 16  # a token a visitor could guess in the time a server runs is no token
-_ID_BATCH = 500  # ids per SQL query (under SQLite's limit on parameters)
 UPLOAD_NOTE = ("Articles you add are for this session only: other visitors do not see them, and an article "
                "already in the index is never replaced.")
 UPLOAD_NOTE_WRITES = ("Articles you add are for this session only, unless you give the operator token: then "
@@ -610,7 +609,7 @@ class ChatApp:
                 qa = overlay or self.qa
         except UploadRefused as exc:
             return str(exc), overlay, *unchanged
-        held = _existing_ids(qa, [a.id for a in articles])
+        held = qa.reader.existing_ids([a.id for a in articles])
         try:
             report = qa.add(articles, on_progress=lambda done, total: progress((done, total), desc="Embedding")) \
                 if articles else BuildReport()
@@ -619,7 +618,7 @@ class ChatApp:
             return "Nothing was added: the server could not write the index (its log says why).", overlay, \
                 *unchanged
         report.problems[:0] = problems
-        now = _existing_ids(qa, [a.id for a in articles])
+        now = qa.reader.existing_ids([a.id for a in articles])
         added = [a for a in articles if a.id in now and a.id not in held]
         return _upload_report(report, added, qa, shared), overlay, *self.coverage(qa)
 
@@ -636,7 +635,7 @@ class ChatApp:
     def _fresh_articles(self, ingested: IngestResult | WebResult) -> tuple[list[Article], list[Problem]]:
         """The articles read, less those whose id the shared index holds (an upload never replaces one);
         and what was skipped, why."""
-        taken = _existing_ids(self.qa, [a.id for a in ingested.articles])
+        taken = self.qa.reader.existing_ids([a.id for a in ingested.articles])
         refused = [Problem(a.origin or a.id, f"id {a.id!r} already exists in the index; an upload never replaces "
                                              "an article") for a in ingested.articles if a.id in taken]
         return [a for a in ingested.articles if a.id not in taken], [*ingested.problems, *refused]
@@ -645,6 +644,9 @@ class ChatApp:
         """This session's own copy of the shared index, made on its first upload."""
         if overlay is not None:
             return overlay
+        if is_database_url(self.qa.index_dir):  # a session's copy is a directory copy of a directory index
+            raise UploadRefused("This chat's articles are in a shared database, which cannot be copied for one "
+                                "session: nothing was added. Ask the operator to add them.")
         with self._copies_lock:
             if len(self._copies) >= MAX_SESSION_COPIES:
                 raise UploadRefused("Too many visitors are adding articles at the moment: nothing was added. "
@@ -776,16 +778,6 @@ def from_public_hosts(fetched: WebResult) -> WebResult:
     return replace(fetched, articles=kept, problems=[*fetched.problems, *refused])
 
 
-def _existing_ids(qa: NewsQA, ids: list[str]) -> set[str]:
-    """Which of `ids` the index holds."""
-    found: set[str] = set()
-    for start in range(0, len(ids), _ID_BATCH):
-        batch = ids[start:start + _ID_BATCH]
-        marks = ",".join("?" * len(batch))
-        found.update(row[0] for row in qa.reader.db.execute(f"SELECT id FROM articles WHERE id IN ({marks})", batch))
-    return found
-
-
 def writes_allowed(value: str | None) -> bool:
     """NEWSQA_ALLOW_WRITES: 1, true, yes or on allow the chat to write the shared index (with the token)."""
     return _switch(value, ALLOW_WRITES_VARIABLE, "allow writes to the shared index")
@@ -845,7 +837,6 @@ def _display(problem: str) -> str:
     return Path(problem.split(":", 1)[0]).name + (":" + problem.split(":", 1)[1] if ":" in problem else "")
 
 
-
 def _upload_report(report: BuildReport, added: list[Article], qa: NewsQA, shared: bool) -> str:
     """The counts, then each added article as the index holds it (title, date, outlet: what a reader checks
     was read right), then each skipped file with why."""
@@ -870,7 +861,6 @@ def _copy_index(index_dir: Path) -> Path:
     for path in [target, *target.rglob("*")]:
         path.chmod(path.stat().st_mode | stat.S_IWUSR)
     return target
-
 
 
 def welcome(qa: NewsQA) -> str:

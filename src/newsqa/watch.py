@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 
 from .qa import NewsQA
-from .store import IndexLocked
+from .storage import IndexLocked
 from .types import Problem
 
 STOP_LATENCY = 0.25  # seconds between looks at the stop flag while waiting for the next poll

@@ -19,7 +19,7 @@ from .config import FetchSettings
 from .fetch import FEED_TYPES, PAGE_TYPES, Fetcher, FetchError, Page, Validators
 from .ingest import SkipRecord, domain, extract_page, make_article
 from .normalize import decode
-from .store import FetchState
+from .storage import FetchState
 from .types import Article, Problem
 
 # An entry's own content counts as the full article from this many words; a shorter one is taken for a

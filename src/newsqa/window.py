@@ -13,7 +13,6 @@ coverage of an election stops weeks before it.
 from __future__ import annotations
 
 import calendar
-import functools
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ from .answer.compose import human_date
 from .answer.extractive import question_kind
 from .lexical import term_set, terms
 from .question import named_terms
-from .store import Reader
+from .storage import StoreReader
 from .types import Hit
 
 # The question asks what was expected, announced or planned, or what will be: the articles answer
@@ -86,7 +85,7 @@ class Window:
                 "announced then, not what happened.")
 
 
-def window(question: str, hits: Sequence[Hit], quotes: Sequence[tuple[str, str]], reader: Reader) -> Window | None:
+def window(question: str, hits: Sequence[Hit], quotes: Sequence[tuple[str, str]], reader: StoreReader) -> Window | None:
     """The window notice a question needs, or None. The question asks for an outcome (not what was
     expected), and either it names a date after the newest article on its subject, or the sentences
     that would answer it (`quotes`: (sentence, its publication date), best first) only announce or
@@ -112,11 +111,11 @@ def window(question: str, hits: Sequence[Hit], quotes: Sequence[tuple[str, str]]
     return None
 
 
-def _still_developing(question: str, end: str, reader: Reader) -> bool:
+def _still_developing(question: str, end: str, reader: StoreReader) -> bool:
     """Whether the subject was still being reported in the last days the outlets cover: what came of it
     may have come after them."""
     try:
-        gap = dt.date.fromisoformat(coverage_end(reader)) - dt.date.fromisoformat(end)
+        gap = dt.date.fromisoformat(reader.coverage_end()) - dt.date.fromisoformat(end)
     except ValueError:
         return False
     return gap.days <= STILL_DEVELOPING_DAYS
@@ -151,7 +150,7 @@ def is_forecast(sentence: str) -> bool:
     return bool(_FORECAST.search(sentence))
 
 
-def evidence_end(hits: Sequence[Hit], reader: Reader, question: str) -> str:
+def evidence_end(hits: Sequence[Hit], reader: StoreReader, question: str) -> str:
     """The newest publication date among the retrieved articles on the subject (those that mention a name
     the question names, when any does); with none retrieved (a period filter
     beyond the articles), the newest article published before the first date the question names."""
@@ -162,20 +161,7 @@ def evidence_end(hits: Sequence[Hit], reader: Reader, question: str) -> str:
         return max(dated)
     named = question_dates(question, None)
     before = min((start for _, start in named), default=None)
-    sql = "SELECT MAX(published) FROM articles WHERE published != ''" + (" AND published < ?" if before else "")
-    row = reader.db.execute(sql, [before.isoformat()] if before else []).fetchone()
-    return (row[0] or "")[:10]
-
-
-@functools.lru_cache(maxsize=32)  # a Reader is one generation of the index: its dates never change
-def coverage_end(reader: Reader, sources: tuple[str, ...] = ()) -> str:
-    """The newest publication date of the named outlets' articles; without names, of the articles that
-    name an outlet (a stray article without one, like the demo's 2020 sample, does not move where the
-    outlets' coverage ends); of all articles when none names an outlet."""
-    where = "source IN (" + ",".join("?" * len(sources)) + ")" if sources else "source != ''"
-    row = reader.db.execute(f"SELECT published FROM articles WHERE {where} AND published != '' "
-                            "ORDER BY published DESC LIMIT 1", list(sources)).fetchone()
-    return (row[0] if row else reader.stats()["date_range"][1])[:10]
+    return reader.newest_published(before.isoformat() if before else "")[:10]
 
 
 def named_after(text: str, end: str, reference: dt.date | None = None) -> str:

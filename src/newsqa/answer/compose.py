@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..store import Reader
+from ..storage import StoreReader
 from ..types import Article, Citation, Hit, Span
 
 _CONTEXT_SENTENCES = 1  # sentences shown on each side of a quote
@@ -29,7 +29,7 @@ class Candidate:
     vector: np.ndarray | None = None
 
 
-def compose(chosen: list[Candidate], reader: Reader) -> tuple[str, list[Citation]]:
+def compose(chosen: list[Candidate], reader: StoreReader) -> tuple[str, list[Citation]]:
     """Answer text and citations. Sentences are grouped by article (best article first) and, within
     an article, run best first: the sentence most likely to hold the answer opens it, and a weaker
     one never comes before it for being earlier in the article. Each article gets one number. When
@@ -70,7 +70,7 @@ def also_reported(c: Citation) -> str:
 
 def cite(number: int, article: Article, spans: list[Span], quote: Span, score: float) -> Citation:
     """The citation of one article sentence: the exact quote, its offsets and the sentences around it.
-    `spans` are all of the article's sentences (`Reader.sentences`)."""
+    `spans` are all of the article's sentences (`StoreReader.sentences`)."""
     ctx_start, ctx_end = _context(spans, quote)
     return Citation(
         number=number, article_id=article.id, title=article.title, source=article.source,
@@ -78,7 +78,7 @@ def cite(number: int, article: Article, spans: list[Span], quote: Span, score: f
         end=quote.end, context=article.text[ctx_start:ctx_end], context_start=ctx_start, score=round(score, 4))
 
 
-def passage_sentences(reader: Reader, hits: list[Hit], min_words: int = 0,
+def passage_sentences(reader: StoreReader, hits: list[Hit], min_words: int = 0,
                       whole_articles: int = 0) -> tuple[list[Candidate], dict[str, str]]:
     """Each sentence of the passages once, in passage order, and the texts of their articles.
     Sentences under `min_words` words (captions, bylines) are left out. For the first

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..config import Settings
-from ..store import Reader
+from ..storage import StoreReader
 from ..types import Answer
 from .chat import GenerationError, load_chat_model, logged_failure, public_name
 from .contract import Draft, Event, Request
@@ -30,7 +30,7 @@ from .verify import verify
 class GenerativeAnswerer:
     """Asks a chat model, streams its draft, verifies it, and falls back to the extractive answer."""
 
-    def __init__(self, settings: Settings, reader: Reader, extractive: ExtractiveAnswerer) -> None:
+    def __init__(self, settings: Settings, reader: StoreReader, extractive: ExtractiveAnswerer) -> None:
         self.settings = settings
         self.name = public_name(settings.generation)
         self.reader = reader

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from ..chunking import split_sentences
 from ..entail import CAUSE, answers, explain, judge, parse, permuted
 from ..lexical import _TOKEN, STOPWORDS, fold, words
-from ..store import Reader
+from ..storage import StoreReader
 from ..types import Citation, Hit, Unsupported
 from .compose import Candidate, cite, human_date
 from .prompt import Source
@@ -116,7 +116,7 @@ def claims(text: str) -> list[Claim]:
     return out
 
 
-def verify(text: str, sources: list[Source], reader: Reader, threshold: float) -> Verdict:
+def verify(text: str, sources: list[Source], reader: StoreReader, threshold: float) -> Verdict:
     """Keep the sentences of `text` that the cited articles entail (see the module docstring)."""
     given = {s.number: s for s in sources}
     found = claims(text)
@@ -181,7 +181,7 @@ def _uncited_reason(claim: Claim) -> str:
     return "cites no passage"
 
 
-def _article_sentences(reader: Reader, hit: Hit) -> list[Candidate]:
+def _article_sentences(reader: StoreReader, hit: Hit) -> list[Candidate]:
     """Every sentence of the hit's article, as candidates citing it."""
     article = reader.article(hit.article_id)
     if article is None:
@@ -241,7 +241,8 @@ def _plain_words(text: str) -> frozenset[str]:
     return frozenset(_TOKEN.findall(text.lower()))
 
 
-def _absent(claim: str, support: list[Candidate], sources: list[Source], reader: Reader, common: set[str]) -> list[str]:
+def _absent(claim: str, support: list[Candidate], sources: list[Source], reader: StoreReader,
+            common: set[str]) -> list[str]:
     """Numbers and dates missing from the supporting sentences, names missing from the cited articles."""
     meta = "\n".join(_metadata(s.hits[0]) for s in sources)
     names_text = "\n".join(a.text for s in sources if (a := reader.article(s.hits[0].article_id)) is not None)
@@ -326,7 +327,7 @@ def _numbers(text: str) -> list[int]:
     return [int(n) for m in _MARKER.finditer(text) for n in re.split(r"\s*[,;]\s*", m.group(1))]
 
 
-def _render(kept: list[tuple[Claim, list[tuple[Candidate, float]]]], reader: Reader) -> tuple[str, list[Citation]]:
+def _render(kept: list[tuple[Claim, list[tuple[Candidate, float]]]], reader: StoreReader) -> tuple[str, list[Citation]]:
     """Answer text with markers renumbered 1, 2, ... in order of first use (one number per article)
     and one citation per supporting sentence."""
     numbers: dict[str, int] = {}
