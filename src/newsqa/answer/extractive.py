@@ -26,7 +26,7 @@ from ..config import AnswerSettings
 from ..embedding import Embedder
 from ..lexical import term_set, terms, words
 from ..question import named_terms, question_parts
-from ..store import Reader
+from ..storage import StoreReader
 from ..types import Answer, Hit
 from .compose import Candidate, abstention, compose, passage_sentences
 from .contract import Choice, Event, Request
@@ -200,7 +200,7 @@ class ExtractiveAnswerer:
     the articles answer at all (`features.py`, `scripts/train_answerer.py`).
     """
 
-    def __init__(self, reader: Reader, embedder: Embedder, settings: AnswerSettings,
+    def __init__(self, reader: StoreReader, embedder: Embedder, settings: AnswerSettings,
                  models: AnswerModels | None = None) -> None:
         self.reader = reader
         self.embedder = embedder
