@@ -104,7 +104,7 @@ def test_date_and_outlet_filters_apply_inside_both_searches(built_url: str) -> N
 def test_a_question_naming_an_outlet_is_answered_from_its_articles(built_url: str) -> None:
     answer = NewsQA.open(built_url).ask("What did the frost do to the orchards according to Valley Times?")
     assert answer.filters["sources"] == ("Valley Times",)
-    assert [c.article_id for c in answer.citations] == ["orchard"]
+    assert {c.article_id for c in answer.citations} == {"orchard"}  # only that outlet's article, however many of its sentences
 
 
 def test_remove_deletes_the_article_its_chunks_and_its_words(index_url: str) -> None:
