@@ -70,22 +70,6 @@ class Retrieved:
     hits: list[Hit]
 
 
-class CachedEmbedder:
-    """Each sentence is embedded once across the three training passes."""
-
-    def __init__(self, embedder) -> None:
-        self.embedder = embedder
-        self.cache: dict[str, np.ndarray] = {}
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
-        if missing:
-            self.cache.update(zip(missing, self.embedder.encode(missing)))
-        return np.asarray([self.cache[t] for t in texts]).reshape(len(texts), -1)
-
-    encode_remembered = encode  # what the answerer calls; this cache is unbounded, for one training run
-
-
 def holds_fact(sentence: str, facts: list[str]) -> bool:
     """A key fact as whole words, as `newsqa eval answers` judges it."""
     return any(contains_words(sentence, f) for f in facts)
@@ -102,7 +86,7 @@ def retrieve(qa: NewsQA, example: Example) -> Retrieved:
     item = example.item
     question = item["question"]
     query = retrieval_query(question, item.get("history") or None)
-    vector = qa.embedder.encode([query])[0]
+    vector = qa.embedder.encode_remembered([query])[0]
     filters = qa.named_filters(question) or Filters()
     if not example.exclude:
         return Retrieved(question, query, vector, qa.evidence(query, vector, filters))
@@ -111,11 +95,12 @@ def retrieve(qa: NewsQA, example: Example) -> Retrieved:
     return Retrieved(question, query, vector, [h for h in hits if h.article_id not in example.exclude][:k])
 
 
-def analyse_all(qa: NewsQA, retrieved: list[Retrieved], models: AnswerModels, embedder: CachedEmbedder,
-                label: str) -> list[Analysis]:
+def analyse_all(qa: NewsQA, retrieved: list[Retrieved], models: AnswerModels, label: str) -> list[Analysis]:
+    """Each question analysed as `ask` would: its sentences' vectors come from the embedder's remembered ones,
+    made one text at a time as in an answer, so each sentence is embedded once across the three passes."""
     out = []
     for r in tqdm(retrieved, desc=label, unit="question"):
-        answerer = ExtractiveAnswerer(qa.reader, embedder, qa.settings.answer, models)
+        answerer = ExtractiveAnswerer(qa.reader, qa.embedder, qa.settings.answer, models)
         candidates = answerer.candidates(r.query, r.hits)
         out.append(answerer.analyse(r.question, r.query, r.vector, candidates, r.hits))
     return out
@@ -177,24 +162,23 @@ def main(argv: list[str] | None = None) -> int:
     examples = [Example(item) for item in items]
     examples += [Example(item, tuple(item["gold"])) for item in items if item["answerable"] and item.get("gold")]
     retrieved = [retrieve(qa, e) for e in tqdm(examples, desc="retrieve", unit="question")]
-    embedder = CachedEmbedder(qa.embedder)
     real = [i for i, e in enumerate(examples) if not e.exclude]
 
     models = AnswerModels(untrained(SENTENCE_CHEAP), untrained(SENTENCE_FULL), untrained(QUESTION), 0.0, {})
-    analyses = analyse_all(qa, retrieved, models, embedder, "cheap features")
+    analyses = analyse_all(qa, retrieved, models, "cheap features")
     rows = np.vstack([analyses[i].cheap for i in real if len(analyses[i].candidates)])
     labels = np.concatenate([sentence_labels(examples[i], analyses[i].candidates) for i in real])
     cheap = fit(rows, labels, SENTENCE_CHEAP)
 
     models = AnswerModels(cheap, untrained(SENTENCE_FULL), untrained(QUESTION), 0.0, {})
-    analyses = analyse_all(qa, retrieved, models, embedder, "full features")
+    analyses = analyse_all(qa, retrieved, models, "full features")
     rows = np.vstack([analyses[i].full for i in real if analyses[i].full is not None])
     labels = np.concatenate([sentence_labels(examples[i], analyses[i].shortlist) for i in real
                              if analyses[i].full is not None])
     sentence = fit(rows, labels, SENTENCE_FULL)
 
     models = AnswerModels(cheap, sentence, untrained(QUESTION), 0.0, {})
-    analyses = analyse_all(qa, retrieved, models, embedder, "question features")
+    analyses = analyse_all(qa, retrieved, models, "question features")
     keep = [i for i, (e, a) in enumerate(zip(examples, analyses)) if a.asked is not None
             and not (e.exclude and sentence_labels(Example(e.item), a.candidates).any())]
     rows = np.vstack([analyses[i].asked for i in keep])

@@ -131,15 +131,15 @@ class Embedder:
                     on_progress(first + len(ids), len(texts))
         return vectors
 
-
     def encode_remembered(self, texts: Sequence[str]) -> np.ndarray:
         """`encode` for a question's few texts, each alone, reusing the vectors of texts seen lately
         (at most REMEMBERED_VECTORS): a text gets the same vector whatever was asked before."""
+        distinct = list(dict.fromkeys(texts))
         with self._remembered_lock:
-            known = {t: self._remembered[t] for t in dict.fromkeys(texts) if t in self._remembered}
+            known = {t: self._remembered[t] for t in distinct if t in self._remembered}
             for text in known:
                 self._remembered.move_to_end(text)
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        missing = [t for t in distinct if t not in known]
         if missing:
             # one at a time: onnx-int8 quantizes activations per batch, so a vector made beside others
             # would depend on which question first asked for it
